@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file atomically: the bytes go to a temporary file in the destination's folder, which is
+/// flushed to disk and renamed over the destination only when everything succeeded. A failure or a
+/// crash part-way leaves the destination untouched (and removes the temporary file where it can).
+///
+/// Writing is streamed through a fixed buffer, so writing a model never needs a second in-memory
+/// copy of it.
+public final class AtomicFileWriter {
+    public let destination: String
+    private let temporaryPath: String
+    private var fd: Int32
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var used = 0
+    private var finished = false
+    /// Bytes written so far (including buffered ones).
+    public private(set) var offset: Int64 = 0
+
+    public init(destination: String, bufferSize: Int = 1 << 20) throws {
+        self.destination = destination
+        let folder = Self.folder(of: destination)
+        var template = Array("\(folder)/.\(Self.baseName(of: destination)).pare-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw PareError(.io, file: destination, "cannot create a temporary file in \(folder): \(MappedFile.errnoText())",
+                            hint: "check that the folder exists and is writable")
+        }
+        self.fd = fd
+        self.temporaryPath = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        self.buffer = .allocate(byteCount: bufferSize, alignment: 64)
+    }
+
+    deinit {
+        buffer.deallocate()
+        if !finished { abandon() }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count > 0 else { return }
+        offset += Int64(bytes.count)
+        if bytes.count >= buffer.count {
+            try flushBuffer()
+            try writeAll(bytes)
+            return
+        }
+        if used + bytes.count > buffer.count { try flushBuffer() }
+        UnsafeMutableRawBufferPointer(rebasing: buffer[used..<(used + bytes.count)]).copyMemory(from: bytes)
+        used += bytes.count
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Pads with zero bytes until `offset` is a multiple of `alignment`.
+    public func pad(toMultipleOf alignment: Int64) throws {
+        let rem = offset % alignment
+        if rem != 0 { try write([UInt8](repeating: 0, count: Int(alignment - rem))) }
+    }
+
+    /// Flushes, fsyncs and renames the temporary file over the destination.
+    public func commit() throws {
+        try flushBuffer()
+        guard fsync(fd) == 0 else { let e = MappedFile.errnoText(); abandon(); throw PareError(.io, file: destination, "fsync failed: \(e)") }
+        fchmod(fd, 0o644)
+        close(fd)
+        fd = -1
+        guard rename(temporaryPath, destination) == 0 else {
+            let e = MappedFile.errnoText()
+            unlink(temporaryPath)
+            finished = true
+            throw PareError(.io, file: destination, "cannot move the finished file into place: \(e)")
+        }
+        finished = true
+        // Make the rename itself durable.
+        let dfd = open(Self.folder(of: destination), O_RDONLY | O_DIRECTORY)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    /// Drops the temporary file; the destination is left as it was.
+    public func abandon() {
+        if fd >= 0 { close(fd); fd = -1 }
+        unlink(temporaryPath)
+        finished = true
+    }
+
+    private func flushBuffer() throws {
+        guard used > 0 else { return }
+        try writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<used]))
+        used = 0
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var rest = bytes
+        while rest.count > 0 {
+            let n = Glibc_write(fd, rest.baseAddress!, rest.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = MappedFile.errnoText()
+                abandon()
+                throw PareError(.io, file: destination, "write failed: \(e)", hint: "check free disk space")
+            }
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+        }
+    }
+
+    public static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let f = String(path[..<slash])
+        return f.isEmpty ? "/" : f
+    }
+
+    public static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}
+
+/// The libc `write`, named apart from the writer's own method.
+@inline(__always)
+private func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, p, n)
+    #else
+    return Darwin.write(fd, p, n)
+    #endif
+}
+
+/// Writes `bytes` to `path` atomically.
+public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
+    let w = try AtomicFileWriter(destination: path)
+    try w.write(bytes)
+    try w.commit()
+}

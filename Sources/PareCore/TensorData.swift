@@ -1,0 +1,57 @@
+/// Immutable bytes of a tensor, either owned by Pare or viewed inside memory that some owner
+/// keeps alive (a memory-mapped file, a decoded protobuf message). Copying a `TensorData` value
+/// never copies the bytes.
+public final class TensorData: @unchecked Sendable {
+    // Safety of @unchecked Sendable: the bytes are never mutated after creation, and `owner` keeps
+    // the memory alive for as long as this object exists.
+    public let bytes: UnsafeRawBufferPointer
+    private let owner: AnyObject?
+    private let ownsAllocation: Bool
+
+    /// A view into memory kept alive by `owner`.
+    public init(view: UnsafeRawBufferPointer, owner: AnyObject) {
+        self.bytes = view
+        self.owner = owner
+        self.ownsAllocation = false
+    }
+
+    /// Owned bytes, copied from `source`.
+    public init<C: Collection>(copying source: C) where C.Element == UInt8 {
+        let count = source.count
+        let mem = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        _ = mem.initializeMemory(as: UInt8.self, from: source)
+        self.bytes = UnsafeRawBufferPointer(rebasing: mem[0..<count])
+        self.owner = nil
+        self.ownsAllocation = true
+    }
+
+    /// Owned bytes filled by `fill`, which receives a buffer of exactly `count` bytes.
+    public init(count: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        let mem = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        let slice = UnsafeMutableRawBufferPointer(rebasing: mem[0..<count])
+        do { try fill(slice) } catch { mem.deallocate(); throw error }
+        self.bytes = UnsafeRawBufferPointer(slice)
+        self.owner = nil
+        self.ownsAllocation = true
+    }
+
+    deinit {
+        if ownsAllocation, let base = bytes.baseAddress {
+            UnsafeMutableRawPointer(mutating: base).deallocate()
+        }
+    }
+
+    public var count: Int { bytes.count }
+
+    public var array: [UInt8] { Array(bytes) }
+
+    public static func == (a: TensorData, b: TensorData) -> Bool {
+        a.count == b.count && (a.count == 0 || memcmp(a.bytes.baseAddress!, b.bytes.baseAddress!, a.count) == 0)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

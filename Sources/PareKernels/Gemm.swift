@@ -1,0 +1,38 @@
+internal import CBLAS
+
+/// Single-precision matrix multiply, row-major: C = alpha·op(A)·op(B) + beta·C, through OpenBLAS.
+/// `reference` computes the same naively; tests compare the two.
+public enum Gemm {
+    public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    public static func reference(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                                 b: UnsafePointer<Float>, ldb: Int,
+                                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var acc: Double = 0
+                for p in 0..<k {
+                    let av = transA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    acc += Double(av) * Double(bv)
+                }
+                c[i * ldc + j] = alpha * Float(acc) + beta * c[i * ldc + j]
+            }
+        }
+    }
+
+    /// OpenBLAS's build and kernel description (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Haswell"),
+    /// reported by `pare version` and benchmarks because the kernel decides GEMM speed.
+    public static var backendDescription: String {
+        let config = String(cString: openblas_get_config())
+        let core = String(cString: openblas_get_corename())
+        return "\(config) (kernel: \(core))"
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import PareCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Pare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pare",
+        abstract: "Model-format conversion and model surgery for ONNX (and, later, safetensors, PyTorch and NumPy) files.",
+        discussion: """
+        Examples:
+          pare inspect model.onnx                 what is inside: opsets, inputs, ops, parameters, MACs
+          pare check model.onnx --json            validate against onnx's checker rules and Pare's own
+          pare convert in.onnx out.onnx --external-data
+                                                  re-serialise, moving weights into model.onnx.data
+
+        Exit codes: 0 success (check: valid), 1 check found errors, 2 unreadable input or usage error.
+        """,
+        version: PareVersion.string,
+        subcommands: [CheckCommand.self, InspectCommand.self, ConvertCommand.self, VersionCommand.self])
+
+    /// Runs the CLI with Pare's exit-code contract: errors are one line on stderr; usage errors and
+    /// unreadable input exit 2 (ArgumentParser alone would use 64 for usage errors).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as PareError {
+            fail(error.description, code: 2)
+        } catch let code as ExitCode {
+            Glibc.exit(code.rawValue)
+        } catch {
+            let exitCode = exitCode(for: error)
+            if exitCode == .success || exitCode.rawValue == 0 {
+                exit(withError: error)  // --help, --version
+            }
+            fail(fullMessage(for: error), code: 2)
+        }
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        let line = message.hasPrefix("pare: ") || message.hasPrefix("Error: ") ? message : "pare: " + message
+        FileHandleStderr.write(line + "\n")
+        Glibc.exit(code)
+    }
+}
+
+enum FileHandleStderr {
+    static func write(_ s: String) {
+        var copy = s
+        copy.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
