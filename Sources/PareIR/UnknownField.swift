@@ -4,7 +4,8 @@ public struct UnknownField: Sendable, Equatable {
     public var fieldNumber: UInt32
     /// Protobuf wire type: 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32.
     public var wireType: UInt8
-    /// The field's payload as it appeared on the wire (for varints, the encoded varint bytes).
+    /// Every byte after the field's tag, as on the wire: the encoded varint (wire type 0), the 8 or
+    /// 4 fixed bytes (1, 5), or the length prefix followed by the payload (2).
     public var payload: [UInt8]
 
     public init(fieldNumber: UInt32, wireType: UInt8, payload: [UInt8]) {
