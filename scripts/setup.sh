@@ -22,11 +22,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 VENV=.venv
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import onnx, onnxruntime, numpy, torch, torchvision' 2>/dev/null; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import onnx, onnxruntime, numpy, safetensors, torch, torchvision' 2>/dev/null; then
   echo "setup: building the Python oracle venv in $VENV (onnx, onnxruntime, torch CPU, torchvision)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q onnx onnxruntime numpy
+  "$VENV/bin/pip" install -q onnx onnxruntime numpy safetensors
   # The CPU build of torch comes from the machine's pip find-links; PyPI's Linux wheels are CUDA builds.
   "$VENV/bin/pip" install -q --no-deps torch==2.13.0 torchvision==0.28.0
   "$VENV/bin/pip" install -q filelock sympy networkx jinja2 fsspec typing_extensions pillow 'setuptools>=77.0.3' onnxscript

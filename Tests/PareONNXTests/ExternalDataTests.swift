@@ -66,3 +66,35 @@ import Testing
         #expect(try resolverError([("location", "d.bin"), ("length", "16")], setup: make) == "no error")
     }
 }
+
+@Suite struct LargeModelTests {
+    /// Above the inline limit `keep` switches large tensors to external data by itself (the real
+    /// limit is 1.8 GB; lowered here so the test stays small).
+    @Test func keepModeExternalizesWhenTheModelWouldBeTooBig() throws {
+        let dir = TempDir()
+        var options = ONNXWriteOptions()
+        options.inlineLimit = 4_000
+        let model = ModelFactory.convRelu(channels: 64)  // 6.9 KB of weights
+        let summary = try ONNXWriter.write(model, to: dir.file("big.onnx"), resolver: nil, options: options)
+        #expect(summary.externalTensors == 1)
+        let back = try ONNXReader.read(path: dir.file("big.onnx"))
+        #expect(back.model.graph?.initializer(named: "conv.weight")?.isExternal == true)
+        #expect(back.model.graph?.initializer(named: "conv.bias")?.isExternal == false, "tensors under 1 KiB stay inline")
+    }
+
+    @Test func inlineModeRefusesMoreThan2GiB() throws {
+        // A tensor claiming 3 GB of raw bytes would need a protobuf message over 2 GiB. TensorData
+        // views let the test declare it without allocating: the size check runs before packing.
+        let dir = TempDir()
+        var model = ModelFactory.convRelu()
+        let fake = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: 0x1000), count: 3_000_000_000)
+        model.graph!.initializers.append(Tensor(name: "huge", type: .uint8, dims: [3_000_000_000],
+                                                raw: TensorData(view: fake, owner: dir)))
+        var options = ONNXWriteOptions()
+        options.externalData = .inline
+        #expect {
+            _ = try ONNXWriter.write(model, to: dir.file("x.onnx"), resolver: nil, options: options)
+        } throws: { ($0 as? PareError)?.message.contains("2 GiB") == true }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x.onnx")))
+    }
+}

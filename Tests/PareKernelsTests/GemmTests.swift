@@ -1,0 +1,29 @@
+import Testing
+@testable import PareKernels
+
+@Suite struct GemmTests {
+    /// OpenBLAS against the naive reference on 60 random shapes, all four transpose combinations.
+    @Test func openBLASMatchesReference() {
+        var seed: UInt64 = 7
+        func rand() -> UInt64 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return seed >> 33 }
+        for trial in 0..<60 {
+            let m = 1 + Int(rand() % 37), n = 1 + Int(rand() % 41), k = 1 + Int(rand() % 53)
+            let ta = trial % 2 == 1, tb = (trial / 2) % 2 == 1
+            let a = (0..<(m * k)).map { _ in Float(Int(rand() % 2001) - 1000) / 500 }
+            let b = (0..<(k * n)).map { _ in Float(Int(rand() % 2001) - 1000) / 500 }
+            var c1 = (0..<(m * n)).map { _ in Float(Int(rand() % 11) - 5) }
+            var c2 = c1
+            let lda = ta ? m : k, ldb = tb ? k : n
+            Gemm.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.75, a: a, lda: lda, b: b, ldb: ldb,
+                       beta: 0.5, c: &c1, ldc: n)
+            Gemm.reference(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.75, a: a, lda: lda, b: b, ldb: ldb,
+                           beta: 0.5, c: &c2, ldc: n)
+            let worst = zip(c1, c2).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            #expect(worst < 1e-4, "m=\(m) n=\(n) k=\(k) transA=\(ta) transB=\(tb)")
+        }
+    }
+
+    @Test func backendIsOpenBLAS() {
+        #expect(Gemm.backendDescription.contains("OpenBLAS"))
+    }
+}

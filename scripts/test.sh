@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what is needed, then runs every tier.
+#   1. generated protobuf code is up to date with schemas/onnx.proto
+#   2. the build has zero compiler warnings
+#   3. unit tests (swift test)
+#   4. conformance against onnx's checker and onnxruntime (ONNX backend node suite + real exports)
+#   5. hostile inputs through the CLI
+# Set PARE_SKIP_CONFORMANCE=1 to stop after the unit tests (quick local runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+bash scripts/setup.sh
+bash scripts/gen-protobuf.sh --check
+
+echo "== build (warnings are errors)"
+swift build --build-tests 2>&1 | tee .build-log.txt | grep -E "warning:|error:" || true
+if grep -E "^/.*/(Sources|Tests|bench)/.*(warning|error):" .build-log.txt >/dev/null; then
+  echo "test.sh: the build has warnings or errors (see above)"; exit 1
+fi
+rm -f .build-log.txt
+
+echo "== unit tests"
+swift test 2>&1 | tail -n 60
+
+[ "${PARE_SKIP_CONFORMANCE:-0}" = "1" ] && exit 0
+
+echo "== conformance corpus"
+$PY tests/conformance/make_models.py .build/conformance
+echo "== conformance: pare convert / pare check vs onnx.checker and onnxruntime"
+$PY tests/conformance/run_conformance.py --pare .build/debug/pare --models .build/conformance \
+    --exclusions tests/conformance/exclusions.json
+
+echo "== hostile inputs"
+$PY tests/hostile/make_hostile.py .build/hostile
+$PY tests/hostile/run_hostile.py --pare .build/debug/pare --dir .build/hostile
