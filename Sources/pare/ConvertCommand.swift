@@ -1,49 +1,133 @@
 import ArgumentParser
 import PareCore
+import PareFormats
 import PareONNX
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Re-serialise a model, optionally moving its weights into or out of external data.",
+        abstract: "Convert between ONNX, safetensors, PyTorch checkpoints and NumPy archives.",
         discussion: """
-        Reads IN and writes OUT losslessly: metadata, doc strings, value_info, functions, subgraphs,
-        training info and unknown fields all survive. OUT is written atomically; IN is never touched.
+        The input format is decided by the file's content, never by its extension; the output
+        format by --to or OUT's extension (.safetensors, .pt/.pth/.bin, .npz, .onnx). Names and
+        dtypes are kept. Outputs are written atomically; the input is never touched, and a
+        failure leaves no output behind.
 
-        By default tensors stay where they were; external tensors go to a new data file named
-        after OUT (OUT.data). A model too big for one protobuf message (2 GiB) is switched to
-        external data automatically.
+        ONNX → ONNX re-serialises losslessly (metadata, functions, subgraphs, unknown fields all
+        survive). By default tensors stay where they were; a model too big for one protobuf
+        message (2 GiB) is switched to external data (OUT.data) automatically.
 
         Examples:
-          pare convert big.onnx big-ext.onnx --external-data   weights ≥ 1 KiB into big-ext.onnx.data
-          pare convert big-ext.onnx single.onnx --inline       everything back into one file
+          pare convert model.pt model.safetensors               PyTorch state_dict → safetensors
+          pare convert model.safetensors weights.npz --dtype f16
+          pare convert model.onnx weights.safetensors           ONNX initializers → safetensors
+          pare convert big.onnx big-ext.onnx --external-data    weights ≥ 1 KiB into big-ext.onnx.data
+          pare convert trained.pt --into model.onnx -o updated.onnx
+                                  write a state_dict into an ONNX model: by name, and by graph
+                                  structure for exporter-renamed or BN-folded initializers;
+                                  prints a table of what matched and what did not
         """)
 
-    @Argument(help: "The model to read (.onnx).") var input: String
-    @Argument(help: "Where to write the converted model.") var output: String
-    @Flag(help: "Store every tensor of at least --threshold bytes in OUT.data.") var externalData = false
-    @Flag(help: "Store every tensor inside OUT (fails above 2 GiB).") var inline = false
-    @Option(help: "Smallest tensor, in bytes, moved to external data.") var threshold = 1024
-    @Option(help: "Alignment of tensor offsets in the data file, in bytes.") var alignment: Int64 = 4096
+    @Argument(help: "The file to read.") var input: String
+    @Argument(help: "Where to write (or use -o).") var positionalOutput: String?
+    @Option(name: .shortAndLong, help: "Where to write.") var output: String?
+    @Option(help: "Output weights format: safetensors, pytorch or npz (default: from OUT's extension).")
+    var to: WeightsFormat?
+    @Option(help: "Cast float32/float16/bfloat16 tensors: f32, f16 or bf16.") var dtype: CastTarget?
+    @Option(help: "An ONNX model whose initializers receive the weights of INPUT.") var into: String?
+    @Option(help: "BatchNorm epsilon used when folding BN into a Conv for --into.") var bnEpsilon: Float = 1e-5
+    @Flag(help: "ONNX output: store every tensor of at least --threshold bytes in OUT.data.") var externalData = false
+    @Flag(help: "ONNX output: store every tensor inside OUT (fails above 2 GiB).") var inline = false
+    @Option(help: "ONNX output: smallest tensor, in bytes, moved to external data.") var threshold = 1024
+    @Option(help: "ONNX output: alignment of tensor offsets in the data file, in bytes.") var alignment: Int64 = 4096
+
+    enum CastTarget: String, ExpressibleByArgument {
+        case f32, f16, bf16
+        var dtype: DType { self == .f32 ? .float : self == .f16 ? .float16 : .bfloat16 }
+    }
+
+    var destination: String { output ?? positionalOutput ?? "" }
 
     func validate() throws {
+        if output != nil && positionalOutput != nil { throw ValidationError("give OUT either as an argument or with -o, not both") }
+        if output == nil && positionalOutput == nil { throw ValidationError("missing the output file (OUT or -o OUT)") }
         if externalData && inline { throw ValidationError("--external-data and --inline exclude each other") }
         if threshold < 0 { throw ValidationError("--threshold must be 0 or more") }
         if alignment < 1 { throw ValidationError("--alignment must be at least 1") }
+        if into != nil && to != nil { throw ValidationError("--into writes an ONNX model; --to does not apply") }
     }
 
-    func run() throws {
-        let loaded = try ONNXReader.read(path: input)
+    var onnxOptions: ONNXWriteOptions {
         var options = ONNXWriteOptions()
         options.externalData = externalData ? .external : inline ? .inline : .keep
         options.threshold = threshold
         options.alignment = alignment
-        let summary = try ONNXWriter.write(loaded.model, to: output, resolver: ExternalDataResolver(modelPath: input),
-                                           options: options)
-        var line = "wrote \(output) (\(summary.modelBytes) bytes)"
+        return options
+    }
+
+    func run() throws {
+        if let into { return try runInto(model: into) }
+        let format = try FormatDetector.detect(path: input)
+        let target = to ?? WeightsFormat.fromExtension(destination)
+        if target == nil && (format == .onnx || format == .unknown) {
+            return try runONNX()
+        }
+        guard let target else {
+            throw PareError(.usage, file: destination, "cannot tell the output format from the file name",
+                            hint: "use --to safetensors|pytorch|npz, or an extension .safetensors/.pt/.npz")
+        }
+        var (_, set) = try WeightsIO.read(path: input)
+        if let dtype { set = WeightsCast.cast(set, to: dtype.dtype) }
+        try WeightsIO.write(set, to: destination, format: target)
+        let bytes = set.tensors.reduce(Int64(0)) { $0 + Int64($1.data.count) }
+        print("wrote \(destination): \(set.tensors.count) tensors, \(bytes) bytes (\(target.rawValue))")
+        if !set.otherValues.isEmpty {
+            print("not written (not tensors):")
+            for v in set.otherValues { print("  \(v.name): \(v.description)") }
+        }
+    }
+
+    func runONNX() throws {
+        if dtype != nil {
+            throw PareError(.usage, "--dtype applies to weights outputs (.safetensors, .pt, .npz)",
+                            hint: "convert the ONNX initializers with `pare convert model.onnx weights.safetensors --dtype f16`")
+        }
+        let loaded = try ONNXReader.read(path: input)
+        let summary = try ONNXWriter.write(loaded.model, to: destination, resolver: ExternalDataResolver(modelPath: input),
+                                           options: onnxOptions)
+        printSummary(summary)
+    }
+
+    func runInto(model: String) throws {
+        var (_, set) = try WeightsIO.read(path: input)
+        if let dtype { set = WeightsCast.cast(set, to: dtype.dtype) }
+        let loaded = try ONNXReader.read(path: model)
+        let (updated, table) = IntoONNX.apply(set, to: loaded.model, batchNormEpsilon: bnEpsilon)
+        let width = max(12, table.map(\.initializer.count).max() ?? 0)
+        print("initializer".padding(width) + "  how         source")
+        for row in table {
+            print(row.initializer.padding(width) + "  " + row.how.rawValue.padding(10) + "  " + row.source
+                  + (row.note.isEmpty ? "" : "  (\(row.note))"))
+        }
+        let matched = table.filter { [.name, .structure, .foldedBatchNorm].contains($0.how) }.count
+        let unused = set.tensors.count - Set(table.map(\.source)).intersection(set.tensors.map(\.name)).count
+        print("\(matched) of \(table.count) initializers replaced; \(table.count - matched) kept; \(unused) tensors of \(input) not used")
+        let summary = try ONNXWriter.write(updated, to: destination, resolver: ExternalDataResolver(modelPath: model),
+                                           options: onnxOptions)
+        printSummary(summary)
+    }
+
+    func printSummary(_ summary: WriteSummary) {
+        var line = "wrote \(destination) (\(summary.modelBytes) bytes)"
         if let data = summary.dataFile {
             line += " and \(data) (\(summary.dataBytes) bytes, \(summary.externalTensors) tensors)"
         }
         print(line)
     }
+}
+
+extension WeightsFormat: ExpressibleByArgument {}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }
