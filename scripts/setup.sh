@@ -22,7 +22,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 VENV=.venv
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import onnx, onnxruntime, numpy, safetensors, torch, torchvision' 2>/dev/null; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import onnx, onnxruntime, numpy, safetensors, torch, torchvision, torch_pruning' 2>/dev/null; then
   echo "setup: building the Python oracle venv in $VENV (onnx, onnxruntime, torch CPU, torchvision)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
@@ -30,6 +30,7 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import onnx, onnxrunt
   # The CPU build of torch comes from the machine's pip find-links; PyPI's Linux wheels are CUDA builds.
   "$VENV/bin/pip" install -q --no-deps torch==2.13.0 torchvision==0.28.0
   "$VENV/bin/pip" install -q filelock sympy networkx jinja2 fsspec typing_extensions pillow 'setuptools>=77.0.3' onnxscript
+  "$VENV/bin/pip" install -q torch-pruning
   # torchvision's fake registrations for its compiled ops assume CUDA ops exist; make them conditional.
   MR="$("$VENV/bin/python" -c 'import sysconfig;print(sysconfig.get_paths()["purelib"])')/torchvision/_meta_registrations.py"
   sed -i 's/^@torch.library.register_fake("torchvision::\(q\?nms\)")/@(torch.library.register_fake("torchvision::\1") if torchvision.extension._has_ops() else (lambda f: f))/' "$MR"

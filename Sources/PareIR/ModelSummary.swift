@@ -1,7 +1,8 @@
 import PareCore
 
-/// What `pare inspect` reports about a model. Computed from the IR alone: no tensor bytes are
-/// read, so it is fast on models of any size.
+/// What `pare inspect` reports about a model. Computed from the IR alone: the only tensor bytes
+/// read are those of small integer constants (for shape inference), so it is fast on models of
+/// any size.
 public struct ModelSummary: Encodable, Sendable {
     public struct Value: Encodable, Sendable {
         public var name: String
@@ -21,9 +22,13 @@ public struct ModelSummary: Encodable, Sendable {
         public var external: Bool
     }
     public struct NodeCost: Encodable, Sendable {
+        public var index: Int
         public var node: String
         public var op: String
-        public var macs: Int64
+        /// Nil (absent in JSON) when the node could not be counted.
+        public var macs: Int64?
+        /// The first output's inferred shape.
+        public var outputShape: [String]?
     }
 
     public var file: String
@@ -44,6 +49,8 @@ public struct ModelSummary: Encodable, Sendable {
     public var macsByNode: [NodeCost]?
     /// Nodes whose MACs could not be counted (unknown op or shapes).
     public var uncountedNodes: Int?
+    /// Symbolic input dims set to 1 for counting MACs (per sample, as Torch-Pruning counts).
+    public var macsBindings: [String: Int64]?
 
     public init(model: Model, file: String, fileBytes: Int, largest count: Int) {
         self.file = file
@@ -56,8 +63,17 @@ public struct ModelSummary: Encodable, Sendable {
         }
         self.opsets = opsets
         let graph = model.graph ?? Graph(name: nil)
-        inputs = graph.realInputs.map(Self.describe)
-        outputs = graph.outputs.map(Self.describe)
+        // Shape inference reads no tensor bytes except small integer constants, so this stays
+        // fast on large models. Inputs and outputs show the inferred type merged with the declared
+        // one (an input without a declared shape may get one from value_info).
+        let inferred = ShapeInference.infer(model: model)
+        func shown(_ v: ValueInfo) -> Value {
+            guard let name = v.name, let t = inferred.types[name] else { return Self.describe(v) }
+            return Self.describe(ValueInfo(name: name, type: t))
+        }
+        inputs = graph.realInputs.map(shown)
+        outputs = graph.outputs.map(shown)
+        (macs, macsByNode, uncountedNodes, macsBindings) = Self.countMacs(model: model, graph: graph, inferred: inferred)
         var ops: [String: Int] = [:]
         var nodes = 0
         graph.forEachGraph { g, _ in
@@ -84,6 +100,24 @@ public struct ModelSummary: Encodable, Sendable {
         byDType = byType.map { DTypeTotal(dtype: $0.key, parameters: $0.value.0, bytes: $0.value.1) }
             .sorted { $0.bytes > $1.bytes }
         largest = Array(entries.sorted { $0.bytes > $1.bytes }.prefix(count))
+    }
+
+    /// MACs per sample: a symbolic leading dim of an input (the batch) is bound to 1 and shapes
+    /// re-inferred; other symbols stay, and nodes that need them are left uncounted.
+    static func countMacs(model: Model, graph: Graph, inferred: InferenceResult)
+        -> (Int64, [NodeCost], Int, [String: Int64]?) {
+        var bindings: [String: Int64] = [:]
+        for v in graph.realInputs {
+            if let first = v.type?.tensorInfo?.shape?.dims.first, let s = first.symbolName { bindings[s] = 1 }
+        }
+        let result = bindings.isEmpty ? inferred
+            : ShapeInference.infer(model: model, options: .init(symbolBindings: bindings))
+        let report = Macs.count(graph: graph, types: result.types)
+        let costs = zip(report.nodes, graph.nodes).map { e, n in
+            NodeCost(index: e.index, node: e.name, op: e.op, macs: e.macs,
+                     outputShape: n.outputs.first.flatMap { result.shape($0) }.map { $0.dims.map(Self.dimText) })
+        }
+        return (report.total, costs, report.uncounted, bindings.isEmpty ? nil : bindings)
     }
 
     static func describe(_ v: ValueInfo) -> Value {
@@ -128,6 +162,7 @@ public struct ModelSummary: Encodable, Sendable {
         for d in byDType { lines.append("  \(d.dtype): \(Self.grouped(d.parameters)) (\(Self.bytesText(d.bytes)))") }
         if let macs {
             var line = "MACs: \(Self.grouped(macs))"
+            if let b = macsBindings { line += "  (per sample: " + b.keys.sorted().map { "\($0) = 1" }.joined(separator: ", ") + ")" }
             if let u = uncountedNodes, u > 0 { line += "  (\(u) nodes not counted: unknown op or shape)" }
             lines.append(line)
         }
@@ -136,6 +171,17 @@ public struct ModelSummary: Encodable, Sendable {
             for t in largest {
                 lines.append("  \(t.name)  \(t.dtype) \(t.dims)  \(Self.bytesText(t.bytes))\(t.external ? "  (external)" : "")")
             }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One line per node of the main graph: index, name, op, output shape, MACs ("-" when not counted).
+    public var nodesText: String {
+        guard let macsByNode else { return "" }
+        var lines = ["node  name  op  output  MACs"]
+        for c in macsByNode {
+            let shape = c.outputShape.map { "[" + $0.joined(separator: ", ") + "]" } ?? "?"
+            lines.append("\(c.index)  \(c.node.isEmpty ? "-" : c.node)  \(c.op)  \(shape)  \(c.macs.map(Self.grouped) ?? "-")")
         }
         return lines.joined(separator: "\n")
     }
