@@ -20,6 +20,10 @@ if grep -E "^/.*/(Sources|Tests|bench)/.*(warning|error):" .build-log.txt >/dev/
 fi
 rm -f .build-log.txt
 
+echo "== oracle data for the unit tests (onnx shape inference on real exports)"
+$PY tests/oracles/shape_oracle.py .build/oracles/shapes >/dev/null
+export PARE_SHAPE_ORACLE_DIR="$PWD/.build/oracles/shapes"
+
 echo "== unit tests"
 swift test 2>&1 | tail -n 60
 

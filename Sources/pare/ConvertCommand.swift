@@ -36,6 +36,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Cast float32/float16/bfloat16 tensors: f32, f16 or bf16.") var dtype: CastTarget?
     @Option(help: "An ONNX model whose initializers receive the weights of INPUT.") var into: String?
     @Option(help: "BatchNorm epsilon used when folding BN into a Conv for --into.") var bnEpsilon: Float = 1e-5
+    @Flag(help: "Convert an ONNX model even if `pare check` finds errors in it.") var force = false
     @Flag(help: "ONNX output: store every tensor of at least --threshold bytes in OUT.data.") var externalData = false
     @Flag(help: "ONNX output: store every tensor inside OUT (fails above 2 GiB).") var inline = false
     @Option(help: "ONNX output: smallest tensor, in bytes, moved to external data.") var threshold = 1024
@@ -93,6 +94,7 @@ struct ConvertCommand: ParsableCommand {
                             hint: "convert the ONNX initializers with `pare convert model.onnx weights.safetensors --dtype f16`")
         }
         let loaded = try ONNXReader.read(path: input)
+        try Validation.requireValid(loaded, force: force)
         let summary = try ONNXWriter.write(loaded.model, to: destination, resolver: ExternalDataResolver(modelPath: input),
                                            options: onnxOptions)
         printSummary(summary)
@@ -102,6 +104,7 @@ struct ConvertCommand: ParsableCommand {
         var (_, set) = try WeightsIO.read(path: input)
         if let dtype { set = WeightsCast.cast(set, to: dtype.dtype) }
         let loaded = try ONNXReader.read(path: model)
+        try Validation.requireValid(loaded, force: force)
         let (updated, table) = IntoONNX.apply(set, to: loaded.model, batchNormEpsilon: bnEpsilon)
         let width = max(12, table.map(\.initializer.count).max() ?? 0)
         print("initializer".padding(width) + "  how         source")

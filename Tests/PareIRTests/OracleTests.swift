@@ -6,7 +6,8 @@ import Testing
 
 /// Compares Pare's shape inference with onnx's (`infer_shapes(data_prop=True)`) on exported
 /// models. tests/oracles/shape_oracle.py writes `<name>.onnx` and `<name>.shapes.json` into the
-/// folder named by PARE_SHAPE_ORACLE_DIR; without it (or without the files) the test does nothing.
+/// folder named by PARE_SHAPE_ORACLE_DIR; without it (a quick local
+/// `swift test`) the test does nothing; scripts/test.sh always sets it.
 @Suite struct OracleTests {
     struct Tally: CustomStringConvertible {
         var compared = 0, agree = 0, conflicts = 0, oursMoreSpecific = 0, onnxMoreSpecific = 0
@@ -24,7 +25,9 @@ import Testing
     func agreesWithOnnx(name: String) throws {
         guard let folder = Self.folder else { return }
         let modelPath = "\(folder)/\(name).onnx", jsonPath = "\(folder)/\(name).shapes.json"
-        guard FileManager.default.fileExists(atPath: modelPath), let data = FileManager.default.contents(atPath: jsonPath) else { return }
+        // The test command always sets the folder; once it is set, missing oracle files are a failure.
+        let data = try #require(FileManager.default.contents(atPath: jsonPath), "oracle output missing: \(jsonPath)")
+        #expect(FileManager.default.fileExists(atPath: modelPath))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let expected = try #require(json["values"] as? [String: [String: Any]])
         let model = try ONNXReader.read(path: modelPath).model

@@ -110,7 +110,7 @@ def load_feeds(entry: dict, models_dir: str) -> dict:
             with open(os.path.join(base, inp["file"]), "rb") as f:
                 t.ParseFromString(f.read())
             arr = numpy_helper.to_array(t)
-            if arr.dtype.kind == "V":
+            if arr.dtype.isbuiltin != 1:
                 # float8 / int4 / float4 come back as ml_dtypes arrays, which onnxruntime's numpy bridge
                 # refuses; hand it the raw bytes tagged with the ONNX element type instead.
                 arr = ort.OrtValue.ortvalue_from_numpy_with_onnx_type(
@@ -125,9 +125,46 @@ def load_feeds(entry: dict, models_dir: str) -> dict:
 
 def ort_session(path: str):
     import onnxruntime as ort
+    # Expected kernel failures ("ort-unsupported") are reported by the runner; keep ORT's log quiet.
+    ort.set_default_logger_severity(4)
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1  # single-threaded kernels: the same graph gives the same bits every run
+    so.log_severity_level = 4
     return ort.InferenceSession(path, sess_options=so, providers=["CPUExecutionProvider"])
+
+
+class RawTensor:
+    """An onnxruntime output whose element type numpy cannot express (bfloat16, float8, int4, ...):
+    compared by ONNX type, shape and the bytes of the tensor buffer."""
+
+    def __init__(self, value):
+        import ctypes
+        self.type = value.data_type()
+        self.shape = tuple(value.shape())
+        self.data = ctypes.string_at(value.data_ptr(), value.tensor_size_in_bytes())
+
+    def same(self, other) -> tuple[bool, str]:
+        if not isinstance(other, RawTensor):
+            return False, "kind differs"
+        if (self.type, self.shape) != (other.type, other.shape):
+            return False, f"{self.type}{list(self.shape)} vs {other.type}{list(other.shape)}"
+        return (self.data == other.data), f"{self.type} bytes differ"
+
+
+def run_outputs(sess, feeds: dict) -> list:
+    """sess.run, falling back to OrtValues read as raw bytes when an output type has no numpy twin."""
+    try:
+        return sess.run(None, feeds)
+    except Exception as e:
+        if "No corresponding Numpy type" not in str(e):
+            raise
+    import onnxruntime as ort
+    ort_feeds = {k: v if isinstance(v, ort.OrtValue) else ort.OrtValue.ortvalue_from_numpy(v)
+                 for k, v in feeds.items()}
+    out = []
+    for v in sess.run_with_ort_values(None, ort_feeds):
+        out.append(RawTensor(v) if v.is_tensor() else v.numpy())
+    return out
 
 
 def norm_err(e: BaseException, paths: list[str]) -> str:
@@ -156,6 +193,8 @@ def same_value(a, b) -> tuple[bool, str]:
             if not ok:
                 return False, f"key {k!r}: {why}"
         return True, ""
+    if isinstance(a, RawTensor) or isinstance(b, RawTensor):
+        return a.same(b) if isinstance(a, RawTensor) else (False, "kind differs")
     if a is None or b is None:
         return (a is None and b is None), "one value is None"
     a, b = np.asarray(a), np.asarray(b)
@@ -193,7 +232,7 @@ def compare_ort(entry: dict, models_dir: str, in_path: str, out_path: str) -> tu
         except Exception as e2:
             e_out = norm_err(e2, paths)
             notes.append("ort-unsupported: IN and OUT fail to load"
-                         + (" the same way" if e_in == e_out else f" differently (IN {e_in} | OUT {e_out})"))
+                         + (f" the same way: {e_in}" if e_in == e_out else f" differently (IN {e_in} | OUT {e_out})"))
         return None, notes
     try:
         s_out = ort_session(out_path)
@@ -215,19 +254,19 @@ def compare_ort(entry: dict, models_dir: str, in_path: str, out_path: str) -> tu
 
     feeds = load_feeds(entry, models_dir)
     try:
-        r_in = s_in.run(None, feeds)
+        r_in = run_outputs(s_in, feeds)
     except Exception as e:
         e_in = norm_err(e, paths)
         try:
-            s_out.run(None, feeds)
+            run_outputs(s_out, feeds)
             notes.append(f"ort-unsupported: IN fails to run ({e_in}) but OUT runs")
         except Exception as e2:
             e_out = norm_err(e2, paths)
             notes.append("ort-unsupported: IN and OUT fail to run"
-                         + (" the same way" if e_in == e_out else f" differently (IN {e_in} | OUT {e_out})"))
+                         + (f" the same way: {e_in}" if e_in == e_out else f" differently (IN {e_in} | OUT {e_out})"))
         return None, notes
     try:
-        r_out = s_out.run(None, feeds)
+        r_out = run_outputs(s_out, feeds)
     except Exception as e:
         return f"onnxruntime runs IN but OUT fails: {norm_err(e, paths)}", notes
 
@@ -236,7 +275,7 @@ def compare_ort(entry: dict, models_dir: str, in_path: str, out_path: str) -> tu
         if not ok:
             # Tell a converter bug from a non-deterministic operator (unseeded Random*, Bernoulli, ...):
             # if IN disagrees with itself, the comparison proves nothing about Pare.
-            r_in2 = ort_session(in_path).run(None, feeds)
+            r_in2 = run_outputs(ort_session(in_path), feeds)
             if not same_value(r_in[k], r_in2[k])[0]:
                 return f"output {out_names_in[k]}: {why}; IN is non-deterministic (differs from itself)", notes
             return f"output {out_names_in[k]} differs between IN and OUT: {why}", notes
@@ -313,7 +352,7 @@ def convert_item(entry, models_dir, pare, timeout, in_path, in_valid) -> dict:
 
 
 def check_item(pare, timeout, in_path, valid, msg, checker) -> dict:
-    r = run_pare(pare, ["check", in_path], timeout)
+    r = run_pare(pare, ["check", "--full-check", in_path], timeout)
     rc = r["rc"]
     notes: list[str] = []
     if not valid and checker.get("basic_valid"):
@@ -350,7 +389,6 @@ def run_all(entries, models_dir, pare, excl, timeout, jobs) -> dict[str, dict]:
     pool to find the culprit, and the remaining cases continue on a new pool.
     """
     results: dict[str, dict] = {}
-    by_name = {e["name"]: e for e in entries}
     marker_dir = tempfile.mkdtemp(prefix="pare-conformance-markers-")
     done_count = [0]
     total = len(entries)
@@ -386,7 +424,13 @@ def run_all(entries, models_dir, pare, excl, timeout, jobs) -> dict[str, dict]:
                 break
             broken = False
             with cf.ProcessPoolExecutor(max_workers=jobs) as ex:
-                futs = {ex.submit(run_case, *args_for(e)): e for e in pending}
+                futs = {}
+                for e in pending:
+                    try:
+                        futs[ex.submit(run_case, *args_for(e))] = e
+                    except cf.process.BrokenProcessPool:  # a worker already died during submission
+                        broken = True
+                        break
                 for f in cf.as_completed(futs):
                     try:
                         r = f.result()
@@ -404,10 +448,13 @@ def run_all(entries, models_dir, pare, excl, timeout, jobs) -> dict[str, dict]:
                         continue
                     key = re.sub(r"[^A-Za-z0-9_.-]", "_", e["name"])
                     (suspects if key in in_flight else pending).append(e)
+                if not suspects:
+                    # No marker survived (the crash came before run_case started): isolate everything
+                    # left, one at a time, so that the loop always makes progress.
+                    suspects, pending = pending, []
                 print(f"  worker crashed; isolating {len(suspects)} case(s)", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(marker_dir, ignore_errors=True)
-    del by_name
     return results
 
 
@@ -471,7 +518,7 @@ def main() -> int:
                 failed.append((label, "no result (runner bug)"))
                 continue
             for n in item["notes"]:
-                key = n.split(":")[0].split("(")[0].strip()
+                key = ":".join(n.split(":")[:2]).split("(")[0].strip()[:90]
                 notes_count[key] = notes_count.get(key, 0) + 1
                 if args.verbose:
                     print(f"NOTE {label}: {n}")

@@ -117,3 +117,12 @@ enum TypeMerge {
         DTypeName.of(e)
     }
 }
+
+extension ShapeInference {
+    /// Where an annotation (`value_info`, a graph output's type) contradicts an inferred type:
+    /// element type or type case (SHAPE-01 class), rank (SHAPE-02), or a known dim (SHAPE-03).
+    /// Unknown or symbolic dims never conflict.
+    public static func contradictions(annotation: ValueTypeBox, inferred: ValueTypeBox) -> [(rule: String, message: String)] {
+        TypeMerge.merge(existing: annotation, inferred: inferred).1.map { ($0.rule, $0.message) }
+    }
+}
