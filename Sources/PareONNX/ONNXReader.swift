@@ -49,6 +49,8 @@ public enum ONNXReader {
         }()
         let findings = scan.badNames.map {
             Diagnostic($0.rule, .error, at: "byte \($0.offset)", $0.message, hint: "names must be UTF-8 text without NUL bytes")
+        } + scan.repeatedSingulars.map {
+            Diagnostic($0.rule, .warning, at: "byte \($0.offset)", $0.message, hint: "write each singular field once")
         }
         return LoadedModel(model: model, path: path, fileSize: bytes.count, readFindings: findings)
     }

@@ -16,13 +16,16 @@ struct WireScan {
     var liftedRawData: [(tagStart: Int, payload: Range<Int>)] = []
     /// Names or keys that are not valid UTF-8 or contain NUL (ONNX-X18).
     var badNames: [Finding] = []
+    /// Non-repeated fields that occur more than once (ONNX-X19).
+    var repeatedSingulars: [Finding] = []
     /// True when a TensorProto already uses the field number the reader uses for its marker.
     var markerCollision = false
 
     static func scan(_ bytes: UnsafeRawBufferPointer, file: String) throws -> WireScan {
         var result = WireScan()
-        // Each frame: the message type and where its bytes end.
-        var stack: [(type: WireMessage, end: Int)] = [(.model, bytes.count)]
+        // Each frame: the message type, where its bytes end, and which singular fields (numbers
+        // below 64, which covers every ONNX singular field) it has seen.
+        var stack: [(type: WireMessage, end: Int, seen: UInt64)] = [(.model, bytes.count, 0)]
         var pos = 0
         while let top = stack.last {
             if pos == top.end {
@@ -37,6 +40,14 @@ struct WireScan {
             let wire = UInt8(tag & 7)
             guard field != 0, tag >> 3 <= 0x1FFF_FFFF else {
                 throw malformed(file, tagStart, "invalid field number \(tag >> 3) in \(top.type.protoName)")
+            }
+            if field < 64 && !top.type.isRepeated(field) {
+                let bit = UInt64(1) << field
+                if top.seen & bit != 0 && result.repeatedSingulars.count < 100 {
+                    result.repeatedSingulars.append(Finding(rule: "ONNX-X19", offset: tagStart,
+                        message: "field \(field) of \(top.type.protoName) occurs more than once; protobuf keeps the last value (or merges messages)"))
+                }
+                stack[stack.count - 1].seen |= bit
             }
             switch wire {
             case 0:
@@ -65,7 +76,7 @@ struct WireScan {
                                         "messages nested deeper than \(maxDepth) levels (rule SEC-07)",
                                         hint: "the file is malformed or malicious; ONNX runtimes refuse it too")
                     }
-                    stack.append((child, payload.upperBound))
+                    stack.append((child, payload.upperBound, 0))
                     continue  // descend: pos already points at the child's first byte
                 }
                 if top.type.isName(field) && !isCleanName(bytes, payload) {

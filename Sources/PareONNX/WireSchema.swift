@@ -71,6 +71,30 @@ enum WireMessage: UInt8, CaseIterable {
         }
     }
 
+    /// Repeated fields; every other field may appear once (a repeat is ONNX-X19: protobuf keeps
+    /// the last value or merges messages, so two parsers can disagree about what the file says).
+    func isRepeated(_ field: UInt32) -> Bool {
+        switch self {
+        case .model: [8, 14, 20, 25, 26].contains(field)
+        case .graph: [1, 5, 11, 12, 13, 14, 15, 16].contains(field)
+        case .node: [1, 2, 5, 9, 10].contains(field)
+        case .attribute: [7, 8, 9, 10, 11, 15, 23].contains(field)
+        case .tensor: [1, 4, 5, 6, 7, 10, 11, 13, 16].contains(field)
+        case .sparseTensor: field == 3
+        case .valueInfo: field == 4
+        case .shape: field == 1
+        case .function: [4, 5, 6, 7, 9, 11, 12, 14].contains(field)
+        case .trainingInfo: field == 3 || field == 4
+        case .tensorAnnotation: field == 2
+        case .deviceConfig: field == 3
+        case .nodeDeviceConfig: field == 2
+        case .shardingSpec: [2, 3, 4].contains(field)
+        case .shardedDim: field == 2
+        case .intIntList: field == 2
+        default: false
+        }
+    }
+
     var protoName: String {
         switch self {
         case .model: "ModelProto"

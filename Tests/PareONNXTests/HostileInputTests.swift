@@ -113,3 +113,16 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct WireFindingTests {
+    @Test func repeatedSingularFieldIsReported() throws {
+        // ir_version twice, then a graph whose name is given twice.
+        let graph: [UInt8] = [0x12, 0x01, 0x61, 0x12, 0x01, 0x62]
+        let model: [UInt8] = [0x08, 0x07, 0x08, 0x08, 0x3A, UInt8(graph.count)] + graph
+        let holder = TensorData(copying: model)
+        let loaded = try ONNXReader.read(holder.bytes, path: "m.onnx", owner: holder)
+        #expect(loaded.readFindings.map(\.rule) == ["ONNX-X19", "ONNX-X19"])
+        #expect(loaded.model.irVersion == 8, "the last occurrence wins, as in protobuf")
+        #expect(loaded.model.graph?.name == "b")
+    }
+}
