@@ -35,6 +35,11 @@ echo "== conformance: pare convert / pare check vs onnx.checker and onnxruntime"
 $PY tests/conformance/run_conformance.py --pare .build/debug/pare --models .build/conformance \
     --exclusions tests/conformance/exclusions.json
 
+echo "== weights formats: round trips and --into against torch, safetensors, numpy, onnxruntime"
+$PY tests/formats/roundtrip.py --pare .build/debug/pare --work .build/formats
+echo "== security corpora through the CLI"
+$PY tests/formats/security.py --pare .build/debug/pare
+
 echo "== hostile inputs"
 $PY tests/hostile/make_hostile.py .build/hostile
 $PY tests/hostile/run_hostile.py --pare .build/debug/pare --dir .build/hostile
