@@ -26,25 +26,55 @@ let package = Package(
         .target(name: "COnnxProto", dependencies: ["CProtobufC"],
                 cSettings: [.unsafeFlags(["-Wno-everything"])]),
 
-        .target(name: "PareCore", swiftSettings: strict),
+        // Linux calls glibc hides behind _GNU_SOURCE (copy_file_range).
+        .target(name: "CPareSys"),
+        .target(name: "PareCore", dependencies: ["CPareSys"], swiftSettings: strict),
         .target(name: "PareIR", dependencies: ["PareCore"], swiftSettings: strict),
         .target(name: "PareKernels", dependencies: ["PareCore", "CBLAS"], swiftSettings: strict),
         .target(name: "PareONNX", dependencies: ["PareCore", "PareIR", "COnnxProto", "CProtobufC"],
                 swiftSettings: strict),
         .target(name: "PareCheck", dependencies: ["PareCore", "PareIR", "PareONNX"], swiftSettings: strict),
-        .target(name: "PareFormats", dependencies: ["PareCore", "CZip"], swiftSettings: strict),
+        .target(name: "PareFormats", dependencies: ["PareCore", "PareIR", "PareONNX", "PareSafetensors", "PareTorch", "PareNumPy", "CZip"],
+                swiftSettings: strict),
+        .target(name: "PareSafetensors", dependencies: ["PareCore"], swiftSettings: strict),
+        .target(name: "PareNumPy", dependencies: ["PareCore", "CZip"], swiftSettings: strict),
+        // PyTorch zip checkpoints: a non-executing pickle machine and an aligned stored-ZIP writer.
+        .target(name: "PareTorch", dependencies: ["PareCore", "CZip"], swiftSettings: strict),
         .executableTarget(
             name: "pare",
             dependencies: ["PareCore", "PareIR", "PareONNX", "PareCheck", "PareFormats", "PareKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
+        // Benchmarks (bench/README.md): executables timed against their peers by a driver script.
+        .executableTarget(name: "onnx-io-bench", dependencies: ["PareCore", "PareONNX"], path: "bench/onnx_io",
+                          exclude: ["run.py"], swiftSettings: strict),
+        .executableTarget(name: "safetensors-bench", dependencies: ["PareCore", "PareSafetensors"],
+                          path: "bench/weights_io", exclude: ["safetensors_load.py", "convert_pt.py"], swiftSettings: strict),
+        // Seeded mutation fuzzer for the ONNX reader, checker and writer (fuzz/README.md).
+        .executableTarget(name: "onnx-fuzz", dependencies: ["PareCore", "PareIR", "PareONNX", "PareCheck"],
+                          path: "fuzz/onnx_reader", swiftSettings: strict),
+        // Seeded mutation fuzzers for the safetensors header/reader and the .npy header/reader.
+        .executableTarget(name: "safetensors-header-fuzz", dependencies: ["PareCore", "PareSafetensors"],
+                          path: "fuzz/safetensors_header", swiftSettings: strict),
+        .executableTarget(name: "npy-header-fuzz", dependencies: ["PareCore", "PareNumPy"],
+                          path: "fuzz/npy_header", swiftSettings: strict),
+        // Seeded mutation fuzzer for the pickle machine and the checkpoint reader (fuzz/pickle).
+        .executableTarget(name: "pickle-fuzz", dependencies: ["PareCore", "PareTorch"],
+                          path: "fuzz/pickle", swiftSettings: strict),
+
         .testTarget(name: "PareCoreTests", dependencies: ["PareCore"], swiftSettings: strict),
         .testTarget(name: "PareONNXTests", dependencies: ["PareCore", "PareIR", "PareONNX"],
                     swiftSettings: strict),
         .testTarget(name: "PareCheckTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareCheck"],
                     swiftSettings: strict),
+        .testTarget(name: "PareIRTests", dependencies: ["PareCore", "PareIR", "PareONNX"], swiftSettings: strict),
         .testTarget(name: "PareKernelsTests", dependencies: ["PareKernels"], swiftSettings: strict),
         .testTarget(name: "PareFormatsTests", dependencies: ["PareFormats"], swiftSettings: strict),
+        .testTarget(name: "PareSafetensorsTests", dependencies: ["PareCore", "PareSafetensors"], exclude: ["Fixtures"],
+                    swiftSettings: strict),
+        .testTarget(name: "PareNumPyTests", dependencies: ["PareCore", "PareNumPy"], exclude: ["Fixtures"],
+                    swiftSettings: strict),
+        .testTarget(name: "PareTorchTests", dependencies: ["PareCore", "PareTorch"], swiftSettings: strict),
     ]
 )

@@ -15,7 +15,7 @@ bash scripts/gen-protobuf.sh --check
 
 echo "== build (warnings are errors)"
 swift build --build-tests 2>&1 | tee .build-log.txt | grep -E "warning:|error:" || true
-if grep -E "^/.*/(Sources|Tests|bench)/.*(warning|error):" .build-log.txt >/dev/null; then
+if grep -E "^/.*/(Sources|Tests|bench|fuzz)/.*(warning|error):" .build-log.txt >/dev/null; then
   echo "test.sh: the build has warnings or errors (see above)"; exit 1
 fi
 rm -f .build-log.txt

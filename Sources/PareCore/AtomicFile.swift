@@ -1,3 +1,4 @@
+internal import CPareSys
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,6 +20,12 @@ public final class AtomicFileWriter {
     private var finished = false
     /// Bytes written so far (including buffered ones).
     public private(set) var offset: Int64 = 0
+    /// Bytes handed to the kernel so far, and how far writeback has been started.
+    private var flushed: Int64 = 0
+    private var writebackStarted: Int64 = 0
+    /// Writeback is started every this many bytes, so the disk works while Pare is still copying
+    /// and the final fsync waits only for the tail.
+    private static let writebackChunk: Int64 = 8 << 20
 
     public init(destination: String, bufferSize: Int = 1 << 20) throws {
         self.destination = destination
@@ -50,6 +57,33 @@ public final class AtomicFileWriter {
         if used + bytes.count > buffer.count { try flushBuffer() }
         UnsafeMutableRawBufferPointer(rebasing: buffer[used..<(used + bytes.count)]).copyMemory(from: bytes)
         used += bytes.count
+    }
+
+    /// Writes a tensor's bytes. A large view into a mapped file is copied file-to-file by the
+    /// kernel (`copy_file_range`, what `cp` uses): no page faults on the source mapping and no copy
+    /// through user memory. Anything else, or a file system that refuses, goes through `write`.
+    public func write(_ data: TensorData) throws {
+        guard data.count >= 1 << 16, let (file, start) = data.fileRegion else {
+            try write(data.bytes)
+            return
+        }
+        try flushBuffer()
+        var sourceOffset = Int64(start)
+        var remaining = data.count
+        while remaining > 0 {
+            let n = pare_copy_file_range(file.descriptor, &sourceOffset, fd, remaining)
+            if n > 0 {
+                remaining -= n
+                flushed += Int64(n)
+                startWriteback()
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            // EXDEV, ENOSYS, EINVAL (or a 0 return): fall back to a plain write of what is left.
+            try writeAll(UnsafeRawBufferPointer(rebasing: data.bytes[(data.count - remaining)...]))
+            remaining = 0
+        }
+        offset += Int64(data.count)
     }
 
     public func write(_ bytes: [UInt8]) throws {
@@ -94,7 +128,15 @@ public final class AtomicFileWriter {
         used = 0
     }
 
+    /// Starts (does not wait for) writeback of everything handed to the kernel since last time.
+    private func startWriteback() {
+        guard flushed - writebackStarted >= Self.writebackChunk else { return }
+        _ = pare_start_writeback(fd, writebackStarted, flushed - writebackStarted)
+        writebackStarted = flushed
+    }
+
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        defer { flushed += Int64(bytes.count); startWriteback() }
         var rest = bytes
         while rest.count > 0 {
             let n = Glibc_write(fd, rest.baseAddress!, rest.count)

@@ -11,6 +11,9 @@ public final class MappedFile: @unchecked Sendable {
     // (every view holds a strong reference to this object).
     public let path: String
     public let bytes: UnsafeRawBufferPointer
+    /// Kept open for the mapping's lifetime so writers can copy regions file-to-file in the kernel
+    /// (`copy_file_range`) — by descriptor, never by path, which may name a new file by then.
+    public let descriptor: Int32
 
     /// Maps `path`. Regular files only: a directory, FIFO or device is refused, so a hostile name
     /// like /dev/zero cannot make Pare read forever.
@@ -18,18 +21,20 @@ public final class MappedFile: @unchecked Sendable {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw PareError(.io, file: path, Self.errnoText(), hint: "check the path and its permissions") }
-        defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw PareError(.io, file: path, Self.errnoText()) }
+        guard fstat(fd, &st) == 0 else { close(fd); throw PareError(.io, file: path, Self.errnoText()) }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
             throw PareError(.unreadable, file: path, "not a regular file", hint: "name a model file")
         }
+        descriptor = fd
         let size = Int(st.st_size)
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            close(fd)
             throw PareError(.io, file: path, "cannot map file: \(Self.errnoText())")
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
@@ -37,6 +42,13 @@ public final class MappedFile: @unchecked Sendable {
 
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        close(descriptor)
+    }
+
+    /// The file offset of `pointer` when it lies inside this mapping.
+    public func offset(of pointer: UnsafeRawPointer) -> Int? {
+        guard let base = bytes.baseAddress, pointer >= base, pointer < base + bytes.count else { return nil }
+        return pointer - base
     }
 
     public var count: Int { bytes.count }

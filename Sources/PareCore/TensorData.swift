@@ -15,6 +15,14 @@ public final class TensorData: @unchecked Sendable {
         self.ownsAllocation = false
     }
 
+    /// When these bytes are a view into a mapped file: that file and the view's offset in it, so a
+    /// writer can copy them file-to-file in the kernel instead of through memory.
+    public var fileRegion: (file: MappedFile, offset: Int)? {
+        guard let file = owner as? MappedFile, let base = bytes.baseAddress, let offset = file.offset(of: base),
+              offset + bytes.count <= file.count else { return nil }
+        return (file, offset)
+    }
+
     /// Owned bytes, copied from `source`.
     public init<C: Collection>(copying source: C) where C.Element == UInt8 {
         let count = source.count
@@ -42,6 +50,22 @@ public final class TensorData: @unchecked Sendable {
     }
 
     public var count: Int { bytes.count }
+
+    /// Tells the kernel this tensor's pages are no longer needed in memory, after a streaming
+    /// writer has copied them out: a view into a mapped file then stops counting towards resident
+    /// memory, so converting a 500 MB checkpoint keeps about one tensor resident, not the file.
+    /// Non-destructive (MADV_PAGEOUT reclaims clean file pages; the bytes stay readable and are
+    /// paged back in on the next access). Only whole pages inside the tensor are touched.
+    public func releaseResidentPages() {
+        #if os(Linux)
+        guard !ownsAllocation, let base = bytes.baseAddress, bytes.count >= 2 * 4096 else { return }
+        let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (UInt(bitPattern: base) + page - 1) / page * page
+        let end = (UInt(bitPattern: base) + UInt(bytes.count)) / page * page
+        guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(p, Int(end - start), 21 /* MADV_PAGEOUT */)
+        #endif
+    }
 
     public var array: [UInt8] { Array(bytes) }
 

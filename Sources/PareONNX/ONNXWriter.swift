@@ -117,7 +117,14 @@ public enum ONNXWriter {
                             hint: "write with --external-data")
         }
         let writer = try AtomicFileWriter(destination: path)
-        let sink = StreamSink(writer: writer)
+        // Large payloads that are views into a mapped input file are copied file-to-file.
+        var fileBacked: [UInt: TensorData] = [:]
+        model.forEachTensor { t, _ in
+            if let raw = t.rawData, raw.count >= 1 << 16, raw.fileRegion != nil, let base = raw.bytes.baseAddress {
+                fileBacked[UInt(bitPattern: base)] = raw
+            }
+        }
+        let sink = StreamSink(writer: writer, fileBacked: fileBacked)
         let stride = MemoryLayout<ProtobufCBuffer>.stride
         let raw = UnsafeMutableRawPointer.allocate(byteCount: stride + MemoryLayout<UnsafeMutableRawPointer>.stride,
                                                    alignment: 16)
@@ -146,10 +153,26 @@ public enum ONNXWriter {
 /// after which further bytes are dropped and the file is abandoned.
 final class StreamSink {
     let writer: AtomicFileWriter
+    /// Tensor payloads backed by a mapped file, by address: protobuf-c appends a `bytes` field
+    /// with the field's own pointer, so such a payload is recognised and copied in the kernel.
+    let fileBacked: [UInt: TensorData]
     var error: Error?
-    init(writer: AtomicFileWriter) { self.writer = writer }
+    init(writer: AtomicFileWriter, fileBacked: [UInt: TensorData]) {
+        self.writer = writer
+        self.fileBacked = fileBacked
+    }
     func append(_ bytes: UnsafeRawBufferPointer) {
         guard error == nil else { return }
-        do { try writer.write(bytes) } catch { self.error = error; writer.abandon() }
+        do {
+            if bytes.count >= 1 << 16, let base = bytes.baseAddress, let data = fileBacked[UInt(bitPattern: base)],
+               data.count == bytes.count {
+                try writer.write(data)
+            } else {
+                try writer.write(bytes)
+            }
+        } catch {
+            self.error = error
+            writer.abandon()
+        }
     }
 }

@@ -18,7 +18,10 @@ public enum SafetensorsWriter {
         var length = UInt64(plan.header.count).littleEndian
         try withUnsafeBytes(of: &length) { try writer.write($0) }
         try writer.write(plan.header)
-        for i in plan.order { try writer.write(set.tensors[i].data.bytes) }
+        for i in plan.order {
+            try writer.write(set.tensors[i].data)
+            set.tensors[i].data.releaseResidentPages()  // streaming: keep one tensor resident, not the file
+        }
         try writer.commit()
     }
 

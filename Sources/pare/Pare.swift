@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PareCore
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +25,16 @@ struct Pare: ParsableCommand {
     /// Runs the CLI with Pare's exit-code contract: errors are one line on stderr; usage errors and
     /// unreadable input exit 2 (ArgumentParser alone would use 64 for usage errors).
     static func main() {
+        // PARE_PEAK_RSS=1: print this process's peak resident memory at exit (benchmarks use it;
+        // a parent cannot measure it reliably, since Linux carries a parent's peak across exec).
+        if getenv("PARE_PEAK_RSS") != nil {
+            atexit {
+                if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+                   let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) {
+                    FileHandleStderr.write("pare: peak RSS \(line.dropFirst(6).trimmingCharacters(in: .whitespaces))\n")
+                }
+            }
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -77,7 +77,7 @@ for i in 0..<iterations {
     let mutant = mutate(corpus[rng.below(corpus.count)], corpus: corpus, rng: &rng)
     // Saved before running so a crash leaves the input behind; removed when it passes.
     let crashFile = "fuzz-crash-\(seed)-\(i).onnx"
-    FileManager.default.createFile(atPath: crashFile, contents: Data(mutant))
+    _ = FileManager.default.createFile(atPath: crashFile, contents: Data(mutant))
     let holder = TensorData(copying: mutant)
     do {
         let loaded = try ONNXReader.read(holder.bytes, path: "mutant.onnx", owner: holder)
