@@ -18,9 +18,15 @@ public final class TensorData: @unchecked Sendable {
     /// When these bytes are a view into a mapped file: that file and the view's offset in it, so a
     /// writer can copy them file-to-file in the kernel instead of through memory.
     public var fileRegion: (file: MappedFile, offset: Int)? {
-        guard let file = owner as? MappedFile, let base = bytes.baseAddress, let offset = file.offset(of: base),
+        guard let file = mappedFile, let base = bytes.baseAddress, let offset = file.offset(of: base),
               offset + bytes.count <= file.count else { return nil }
         return (file, offset)
+    }
+
+    /// The mapped file at the end of the owner chain (a view of a view of a mapping counts too).
+    private var mappedFile: MappedFile? {
+        if let file = owner as? MappedFile { return file }
+        return (owner as? TensorData)?.mappedFile
     }
 
     /// Owned bytes, copied from `source`.

@@ -66,6 +66,8 @@ def main():
     for _ in range(args.repeats):
         cp_t.append(timed(["cp", ckpt, out_cp])[0])
         sync_t.append(cp_fsync(ckpt, out_sync))
+        if os.path.exists(out_pare):
+            os.unlink(out_pare)  # like cp's outputs: no old file to replace inside the timing
         dt, err = timed([pare, "convert", ckpt, out_pare], env)
         pare_t.append(dt)
         kib = [l for l in err.splitlines() if "peak RSS" in l][0].split()[-2]
