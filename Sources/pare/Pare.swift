@@ -9,13 +9,14 @@ import Glibc
 struct Pare: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pare",
-        abstract: "Model-format conversion and model surgery for ONNX (and, later, safetensors, PyTorch and NumPy) files.",
+        abstract: "Model-format conversion and validation for ONNX, safetensors, PyTorch checkpoints and NumPy archives.",
         discussion: """
         Examples:
-          pare inspect model.onnx                 what is inside: opsets, inputs, ops, parameters, MACs
-          pare check model.onnx --json            validate against onnx's checker rules and Pare's own
+          pare inspect model.onnx        opsets, inputs, ops, parameters, MACs
+          pare check model.onnx --json   onnx's checker rules and Pare's own
+          pare convert model.pt model.safetensors
+          pare convert trained.pt --into model.onnx -o updated.onnx
           pare convert in.onnx out.onnx --external-data
-                                                  re-serialise, moving weights into model.onnx.data
 
         Exit codes: 0 success (check: valid), 1 check found errors, 2 unreadable input or usage error.
         """,
