@@ -30,7 +30,7 @@ swift test 2>&1 | tail -n 60
 [ "${PARE_SKIP_CONFORMANCE:-0}" = "1" ] && exit 0
 
 echo "== conformance corpus"
-$PY tests/conformance/make_models.py .build/conformance
+$PY tests/conformance/make_models.py .build/conformance --big
 echo "== conformance: pare convert / pare check vs onnx.checker and onnxruntime"
 $PY tests/conformance/run_conformance.py --pare .build/debug/pare --models .build/conformance \
     --exclusions tests/conformance/exclusions.json
