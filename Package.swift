@@ -51,16 +51,17 @@ let package = Package(
                           exclude: ["run.py"], swiftSettings: strict),
         .executableTarget(name: "safetensors-bench", dependencies: ["PareCore", "PareSafetensors"],
                           path: "bench/weights_io", exclude: ["safetensors_load.py", "convert_pt.py"], swiftSettings: strict),
-        // Seeded mutation fuzzer for the ONNX reader, checker and writer (fuzz/README.md).
-        .executableTarget(name: "onnx-fuzz", dependencies: ["PareCore", "PareIR", "PareONNX", "PareCheck"],
+        // Seeded mutation fuzzers (fuzz/README.md) and what they share.
+        .target(name: "FuzzSupport", path: "fuzz/support", swiftSettings: strict),
+        .executableTarget(name: "onnx-fuzz", dependencies: ["FuzzSupport", "PareCore", "PareIR", "PareONNX", "PareCheck"],
                           path: "fuzz/onnx_reader", swiftSettings: strict),
         // Seeded mutation fuzzers for the safetensors header/reader and the .npy header/reader.
-        .executableTarget(name: "safetensors-header-fuzz", dependencies: ["PareCore", "PareSafetensors"],
+        .executableTarget(name: "safetensors-header-fuzz", dependencies: ["FuzzSupport", "PareCore", "PareSafetensors"],
                           path: "fuzz/safetensors_header", swiftSettings: strict),
-        .executableTarget(name: "npy-header-fuzz", dependencies: ["PareCore", "PareNumPy"],
+        .executableTarget(name: "npy-header-fuzz", dependencies: ["FuzzSupport", "PareCore", "PareNumPy"],
                           path: "fuzz/npy_header", swiftSettings: strict),
         // Seeded mutation fuzzer for the pickle machine and the checkpoint reader (fuzz/pickle).
-        .executableTarget(name: "pickle-fuzz", dependencies: ["PareCore", "PareTorch"],
+        .executableTarget(name: "pickle-fuzz", dependencies: ["FuzzSupport", "PareCore", "PareTorch"],
                           path: "fuzz/pickle", swiftSettings: strict),
 
         .testTarget(name: "PareCoreTests", dependencies: ["PareCore"], swiftSettings: strict),

@@ -14,20 +14,9 @@
 // Any outcome other than success or a PareError — a trap, a crash, a hang past 10 s, an unequal
 // round trip — stops the process; a signal handler first saves the input as fuzz-crash-<seed>.bin.
 import Foundation
+import FuzzSupport
 import PareCore
 import PareNumPy
-
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-}
 
 /// Tokens that steer mutants into the literal parser's corners.
 let tokens: [[UInt8]] = [
@@ -43,24 +32,16 @@ func mutate(_ input: [UInt8], corpus: [[UInt8]], rng: inout SplitMix64) -> [UInt
     for _ in 0..<(1 + rng.below(8)) {
         let pos = rng.below(max(m.count, 1))
         switch rng.below(11) {
-        case 0: if !m.isEmpty { m[pos] ^= UInt8(1 << rng.below(8)) }
-        case 1: m.insert(UInt8(truncatingIfNeeded: rng.next()), at: min(pos, m.count))
-        case 2: if !m.isEmpty { m.remove(at: pos) }
+        case 0: ByteMutations.flipBit(&m, at: pos, &rng)
+        case 1: ByteMutations.insertRandomByte(&m, at: pos, &rng)
+        case 2: ByteMutations.delete(&m, at: pos)
         case 3: if !m.isEmpty { m[pos] = [0x00, 0x01, 0x02, 0x03, 0x04, 0x20, 0x27, 0x29, 0x2C, 0x7F, 0xFF][rng.below(11)] }
         case 4, 5:  // tokens land in the header, where the literal parser reads them
             let at = isZip ? min(pos, m.count) : min(10 + rng.below(min(max(m.count - 9, 1), 120)), m.count)
             m.insert(contentsOf: tokens[rng.below(tokens.count)], at: at)
-        case 6:
-            let len = min(1 + rng.below(64), m.count - pos)
-            if len > 0 { m.insert(contentsOf: m[pos..<(pos + len)], at: pos) }
-        case 7:
-            let other = corpus[rng.below(corpus.count)]
-            if !other.isEmpty {
-                let from = rng.below(other.count)
-                let len = min(1 + rng.below(256), other.count - from)
-                m.replaceSubrange(pos..<min(pos + len, m.count), with: other[from..<(from + len)])
-            }
-        case 8: m = Array(m.prefix(pos))
+        case 6: ByteMutations.duplicateChunk(&m, at: pos, &rng)
+        case 7: ByteMutations.splice(&m, at: pos, corpus: corpus, &rng)
+        case 8: ByteMutations.truncate(&m, at: pos)
         default: break
         }
     }
@@ -73,24 +54,10 @@ func mutate(_ input: [UInt8], corpus: [[UInt8]], rng: inout SplitMix64) -> [UInt
     return m
 }
 
-var seed: UInt64 = 1, iterations = 200_000, seconds = Double.infinity
-var files: [String] = []
-var args = CommandLine.arguments.dropFirst()
-while let a = args.popFirst() {
-    switch a {
-    case "--seed": seed = UInt64(args.popFirst() ?? "") ?? 1
-    case "--iterations": iterations = Int(args.popFirst() ?? "") ?? iterations
-    case "--seconds": seconds = Double(args.popFirst() ?? "") ?? seconds
-    default: files.append(a)
-    }
-}
-let corpus = files.compactMap { try? [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))) }
-guard !corpus.isEmpty else {
-    FileHandle.standardError.write("usage: npy-header-fuzz [--seed N] [--iterations N] [--seconds S] CORPUS_FILE...\n".data(using: .utf8)!)
-    exit(2)
-}
+let commandLine = FuzzCommandLine.parse(program: "npy-header-fuzz", defaultIterations: 200_000)
+let (seed, iterations, seconds, corpus) = (commandLine.seed, commandLine.iterations, commandLine.seconds, commandLine.corpus)
 CrashSaver.install(path: "fuzz-crash-\(seed).bin")
-var rng = SplitMix64(state: seed)
+var rng = SplitMix64(seed: seed)
 let start = Date()
 var executed = 0, headersParsed = 0, read = 0, archivesRead = 0, roundTrips = 0
 var rules: [String: Int] = [:]

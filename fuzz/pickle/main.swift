@@ -11,20 +11,9 @@
 // a hang — stops the process; the input being run is always in pickle-fuzz-current-<seed>.bin, so
 // a crash leaves it behind for replay. Deterministic for a seed.
 import Foundation
+import FuzzSupport
 import PareCore
 import PareTorch
-
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-}
 
 /// Opcodes the machine knows (accepted and rejected), so mutations reach deep into its states.
 let opcodes: [UInt8] = Array(0x28...0x32) + [0x42, 0x43, 0x46, 0x47, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x50, 0x51,
@@ -36,22 +25,14 @@ func mutate(_ input: [UInt8], corpus: [[UInt8]], rng: inout SplitMix64) -> [UInt
     for _ in 0..<(1 + rng.below(1 + rng.below(8))) {  // mostly few mutations: deeper states stay reachable
         let pos = rng.below(max(m.count, 1))
         switch rng.below(11) {
-        case 0: if !m.isEmpty { m[pos] ^= UInt8(1 << rng.below(8)) }
-        case 1: m.insert(UInt8(truncatingIfNeeded: rng.next()), at: min(pos, m.count))
-        case 2: if !m.isEmpty { m.remove(at: pos) }
+        case 0: ByteMutations.flipBit(&m, at: pos, &rng)
+        case 1: ByteMutations.insertRandomByte(&m, at: pos, &rng)
+        case 2: ByteMutations.delete(&m, at: pos)
         case 3: if !m.isEmpty { m[pos] = [0x00, 0x01, 0x7F, 0x80, 0xFF, 0x0A, 0x2E, 0x28][rng.below(8)] }
         case 4: if !m.isEmpty { m[pos] = m[pos] &+ UInt8(1 + rng.below(3)) }  // bump a length or an index
-        case 5:  // duplicate a chunk (repeated opcodes, repeated entries)
-            let len = min(1 + rng.below(64), m.count - pos)
-            if len > 0 { m.insert(contentsOf: m[pos..<(pos + len)], at: pos) }
-        case 6:  // splice with another corpus input
-            let other = corpus[rng.below(corpus.count)]
-            if !other.isEmpty {
-                let from = rng.below(other.count)
-                let len = min(1 + rng.below(256), other.count - from)
-                m.replaceSubrange(pos..<min(pos + len, m.count), with: other[from..<(from + len)])
-            }
-        case 7: m = Array(m.prefix(pos))  // truncate
+        case 5: ByteMutations.duplicateChunk(&m, at: pos, &rng)  // duplicate a chunk (repeated opcodes, repeated entries)
+        case 6: ByteMutations.splice(&m, at: pos, corpus: corpus, &rng)  // splice with another corpus input
+        case 7: ByteMutations.truncate(&m, at: pos)
         case 8: m.insert(opcodes[rng.below(opcodes.count)], at: min(pos, m.count))
         case 9: if !m.isEmpty { m[pos] = opcodes[rng.below(opcodes.count)] }
         default: if m.count > 4 { m.swapAt(pos, rng.below(m.count)) }
@@ -107,7 +88,7 @@ guard !corpus.isEmpty, mode == "pickle" || mode == "archive" else {
     FileHandle.standardError.write("usage: pickle-fuzz [--mode pickle|archive] [--seed N] [--iterations N] [--seconds S] CHECKPOINT...\n".data(using: .utf8)!)
     exit(2)
 }
-var rng = SplitMix64(state: seed)
+var rng = SplitMix64(seed: seed)
 let current = "pickle-fuzz-current-\(seed).bin"
 // One descriptor, rewritten in place each iteration: the page cache keeps the bytes if the process
 // dies, without the cost of creating a file per input.

@@ -8,13 +8,14 @@ import Darwin
 /// process dies on a trap (SIGILL/SIGTRAP), a memory fault, an abort or the per-input alarm.
 /// Cheaper than writing every input to a file before running it, and only async-signal-safe calls
 /// (open, write, close) run inside the handler.
-enum CrashSaver {
-    static let capacity = 1 << 20
+public enum CrashSaver {
+    /// Largest input the saver keeps; fuzzers cap their mutants to it.
+    public static let capacity = 1 << 20
     nonisolated(unsafe) static var buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     nonisolated(unsafe) static var length = 0
     nonisolated(unsafe) static var path: UnsafeMutablePointer<CChar>? = nil
 
-    static func install(path name: String) {
+    public static func install(path name: String) {
         path = strdup(name)
         for sig in [SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGALRM] {
             signal(sig) { sig in
@@ -26,15 +27,16 @@ enum CrashSaver {
     }
 
     /// Records `input` as the one being run and restarts the 10-second hang alarm.
-    static func arm(_ input: [UInt8]) {
-        input.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: $0.count) } }
-        length = input.count
+    public static func arm(_ input: [UInt8]) {
+        let count = min(input.count, capacity)  // never write past the buffer, whatever the caller passes
+        input.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: count) } }
+        length = count
         alarm(10)
     }
 
-    static func disarm() { alarm(0) }
+    public static func disarm() { alarm(0) }
 
-    static func save() {
+    public static func save() {
         guard let path else { return }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         if fd >= 0 {
