@@ -9,6 +9,9 @@ public struct IntoMatch: Sendable {
     public var source: String
     public var how: How
     public var note: String
+    /// Every tensor of the weights file that went into this initializer (a folded Conv uses the
+    /// conv's weight or bias and the four BatchNorm tensors).
+    public var inputs: [String] = []
 }
 
 /// Writes a state_dict's values into an ONNX model's initializers. Names are matched first; for
@@ -25,7 +28,8 @@ public enum IntoONNX {
         var index: [String: Int] = [:]
         for (i, t) in graph.initializers.enumerated() { if let n = t.name { index[n] = i } }
 
-        func put(_ initName: String, _ value: WeightTensor, _ how: IntoMatch.How, _ note: String = "") {
+        func put(_ initName: String, _ value: WeightTensor, _ how: IntoMatch.How, _ note: String = "",
+                 from inputs: [String]? = nil) {
             guard let i = index[initName] else { return }
             let old = graph.initializers[i]
             guard old.dims == value.shape else {
@@ -46,7 +50,8 @@ public enum IntoONNX {
             t.docString = old.docString
             t.metadata = old.metadata
             graph.initializers[i] = t
-            rows[initName] = IntoMatch(initializer: initName, source: value.name, how: how, note: note)
+            rows[initName] = IntoMatch(initializer: initName, source: value.name, how: how, note: note,
+                                       inputs: inputs ?? [value.name])
         }
 
         // 1. By name.
@@ -91,9 +96,13 @@ public enum IntoONNX {
                 if isConv, !hasBNNode, mi + 1 < modules.count, modules[mi + 1].kind == .batchNorm,
                    modules[mi + 1].tensors["running_mean"]?.shape == [wShape[0]] {
                     taken.insert(mi + 1)
-                    let (w, b) = fold(conv: m, bn: modules[mi + 1], eps: batchNormEpsilon, transposed: node.op == "ConvTranspose", group: node.int("group") ?? 1)
-                    put(wName, w, .foldedBatchNorm, "ε = \(batchNormEpsilon)")
-                    if let bName = node.input(2) { put(bName, b, .foldedBatchNorm, "ε = \(batchNormEpsilon)") }
+                    let bn = modules[mi + 1]
+                    let (w, b) = fold(conv: m, bn: bn, eps: batchNormEpsilon, transposed: node.op == "ConvTranspose", group: node.int("group") ?? 1)
+                    let bnInputs = ["weight", "bias", "running_mean", "running_var"].compactMap { bn.tensors[$0]?.name }
+                    put(wName, w, .foldedBatchNorm, "ε = \(batchNormEpsilon)", from: [w.name] + bnInputs)
+                    if let bName = node.input(2) {
+                        put(bName, b, .foldedBatchNorm, "ε = \(batchNormEpsilon)", from: (m.bias.map { [$0.name] } ?? []) + bnInputs)
+                    }
                     continue
                 }
                 guard let w = m.weight else { continue }

@@ -6,12 +6,10 @@ struct WireSkeleton {
     let bytes: UnsafeRawBufferPointer
     /// Tag offsets of lifted fields, ascending.
     let liftedTags: [Int]
-    let liftedEnds: [Int]
 
     init(bytes: UnsafeRawBufferPointer, scan: WireScan) {
         self.bytes = bytes
         liftedTags = scan.liftedRawData.map(\.tagStart)
-        liftedEnds = scan.liftedRawData.map(\.payload.upperBound)
     }
 
     func build() -> [UInt8] {

@@ -113,8 +113,12 @@ struct ConvertCommand: ParsableCommand {
                   + (row.note.isEmpty ? "" : "  (\(row.note))"))
         }
         let matched = table.filter { [.name, .structure, .foldedBatchNorm].contains($0.how) }.count
-        let unused = set.tensors.count - Set(table.map(\.source)).intersection(set.tensors.map(\.name)).count
-        print("\(matched) of \(table.count) initializers replaced; \(table.count - matched) kept; \(unused) tensors of \(input) not used")
+        let used = Set(table.filter { [.name, .structure, .foldedBatchNorm].contains($0.how) }.flatMap(\.inputs))
+        let unused = set.tensors.filter { !used.contains($0.name) }.map(\.name)
+        print("\(matched) of \(table.count) initializers replaced; \(table.count - matched) kept; \(unused.count) tensors of \(input) not used")
+        if !unused.isEmpty {
+            print("not used: " + unused.prefix(8).joined(separator: ", ") + (unused.count > 8 ? ", … (+\(unused.count - 8) more)" : ""))
+        }
         let summary = try ONNXWriter.write(updated, to: destination, resolver: ExternalDataResolver(modelPath: model),
                                            options: onnxOptions)
         printSummary(summary)
