@@ -18,7 +18,8 @@ struct Pare: ParsableCommand {
           pare convert trained.pt --into model.onnx -o updated.onnx
           pare convert in.onnx out.onnx --external-data
 
-        Exit codes: 0 success (check: valid), 1 check found errors, 2 unreadable input or usage error.
+        Exit codes: 0 success (check: valid), 1 the input was read but is invalid, 2 unreadable
+        input or usage error.
         """,
         version: PareVersion.string,
         subcommands: [CheckCommand.self, InspectCommand.self, ConvertCommand.self, VersionCommand.self])
@@ -40,7 +41,9 @@ struct Pare: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as PareError {
-            fail(error.description, code: 2)
+            // A file that was read but is not acceptable is exit 1, as `check` reports it;
+            // unreadable input, I/O failures and usage errors are exit 2.
+            fail(error.description, code: error.kind == .invalid ? 1 : 2)
         } catch let code as ExitCode {
             Glibc.exit(code.rawValue)
         } catch {
