@@ -30,7 +30,7 @@ echo; echo "== weights: ONNX initializers → safetensors → PyTorch → NumPy 
 $PARE convert "$MODEL" "$OUT/weights.safetensors"
 $PARE convert "$OUT/weights.safetensors" "$OUT/weights.pt"
 $PARE convert "$OUT/weights.pt" "$OUT/weights.npz"
-$PARE inspect "$OUT/weights.npz" | head -n 4
+$PARE inspect "$OUT/weights.npz" | sed -n 1,4p
 $PARE convert "$OUT/weights.npz" --into "$MODEL" -o "$OUT/fmnist_cnn_into.onnx" | tail -n 2
 
 echo; echo "== onnxruntime on Fashion-MNIST test images: original vs converted"

@@ -33,7 +33,7 @@ if ! command -v "$PROTOC_C" >/dev/null 2>&1; then
   echo "gen-protobuf: protoc-c not found; install it with: apt-get install -y protobuf-c-compiler" >&2
   exit 2
 fi
-version="$("$PROTOC_C" --version 2>&1 | head -n1)"
+version="$("$PROTOC_C" --version 2>&1 | sed -n 1p)"  # not head: under pipefail its early exit can SIGPIPE protoc-c
 if [ "$version" != "$EXPECTED_VERSION" ]; then
   echo "gen-protobuf: warning: using '$version', committed code was generated with '$EXPECTED_VERSION'" >&2
 fi
