@@ -64,6 +64,8 @@ let package = Package(
         .executableTarget(name: "pickle-fuzz", dependencies: ["FuzzSupport", "PareCore", "PareTorch"],
                           path: "fuzz/pickle", swiftSettings: strict),
 
+        // Helpers shared by test targets (scratch folders, the Python oracle, rule ids of errors).
+        .target(name: "PareTestSupport", dependencies: ["PareCore"], path: "Tests/PareTestSupport", swiftSettings: strict),
         .testTarget(name: "PareCoreTests", dependencies: ["PareCore"], swiftSettings: strict),
         .testTarget(name: "PareONNXTests", dependencies: ["PareCore", "PareIR", "PareONNX"],
                     swiftSettings: strict),
@@ -72,9 +74,9 @@ let package = Package(
         .testTarget(name: "PareIRTests", dependencies: ["PareCore", "PareIR", "PareONNX"], swiftSettings: strict),
         .testTarget(name: "PareKernelsTests", dependencies: ["PareKernels"], swiftSettings: strict),
         .testTarget(name: "PareFormatsTests", dependencies: ["PareFormats"], swiftSettings: strict),
-        .testTarget(name: "PareSafetensorsTests", dependencies: ["PareCore", "PareSafetensors"], exclude: ["Fixtures"],
+        .testTarget(name: "PareSafetensorsTests", dependencies: ["PareCore", "PareSafetensors", "PareTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "PareNumPyTests", dependencies: ["PareCore", "PareNumPy"], exclude: ["Fixtures"],
+        .testTarget(name: "PareNumPyTests", dependencies: ["PareCore", "PareNumPy", "PareTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "PareTorchTests", dependencies: ["PareCore", "PareTorch"], swiftSettings: strict),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import PareCore
+import PareTestSupport
 import Testing
 @testable import PareNumPy
 
