@@ -45,6 +45,16 @@ public struct PareError: Error, CustomStringConvertible, Sendable, Equatable {
         return String(line.map { $0 == "\n" || $0 == "\r" ? " " : $0 })
     }
 
+    /// The rule id the message names as "(rule X)", e.g. "ST-06" — what fuzzers tally and tests
+    /// assert on. Nil when the error is not about a named rule.
+    public var rule: String? {
+        let marker = Array("(rule ".utf8), text = Array(message.utf8)
+        guard text.count >= marker.count,
+              let start = (0...(text.count - marker.count)).first(where: { text[$0..<($0 + marker.count)].elementsEqual(marker) })
+        else { return nil }
+        return String(decoding: text[(start + marker.count)...].prefix { $0 != UInt8(ascii: ")") }, as: UTF8.self)
+    }
+
     /// The same error, attributed to a file if it was not yet.
     public func inFile(_ path: String) -> PareError {
         var copy = self

@@ -47,3 +47,11 @@ import Testing
         #expect(throws: PareError.self) { _ = try MappedFile(path: "/nonexistent/file.onnx") }
     }
 }
+
+@Suite struct PareErrorRuleTests {
+    @Test func ruleIsReadFromTheMessage() {
+        #expect(PareError(.invalid, "offsets overlap (rule ST-06)").rule == "ST-06")
+        #expect(PareError(.invalid, "no rule here").rule == nil)
+        #expect(PareError(.invalid, "(rule PK-04) first").rule == "PK-04")
+    }
+}

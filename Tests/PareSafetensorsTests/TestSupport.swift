@@ -15,13 +15,6 @@ struct ExpectedFile: Decodable, Sendable {
     var warnings: [String]?
 }
 
-/// One hostile corpus file: the rule it trips and whether that is an error or a warning.
-struct CorpusCase: Decodable, Sendable {
-    var rule: String
-    var outcome: String
-    var what: String
-}
-
 enum Repo {
     static let root = RepoFiles.root
     static let fixtures = root + "/Tests/PareSafetensorsTests/Fixtures"

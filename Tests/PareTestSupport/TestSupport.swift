@@ -56,12 +56,12 @@ public func hexBytes(_ hex: String) -> [UInt8] {
     return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<($0 + 2)], as: UTF8.self), radix: 16)! }
 }
 
-extension PareError {
-    /// The rule id a message names as "(rule X)".
-    public var rule: String? {
-        guard let r = message.range(of: "(rule ") else { return nil }
-        return String(message[r.upperBound...].prefix { $0 != ")" })
-    }
+/// One hostile corpus file as a security corpus's expected.json describes it: the rule it trips
+/// and whether that is an error or a warning.
+public struct CorpusCase: Decodable, Sendable {
+    public var rule: String
+    public var outcome: String
+    public var what: String
 }
 
 /// The rule id named by the PareError `body` throws, or a description of what happened instead.

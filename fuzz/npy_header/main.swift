@@ -61,10 +61,6 @@ var rng = SplitMix64(seed: seed)
 let start = Date()
 var executed = 0, headersParsed = 0, read = 0, archivesRead = 0, roundTrips = 0
 var rules: [String: Int] = [:]
-func rule(of error: PareError) -> String {
-    guard let r = error.message.range(of: "(rule ") else { return "other" }
-    return String(error.message[r.upperBound...].prefix { $0 != ")" })
-}
 for _ in 0..<iterations {
     if Date().timeIntervalSince(start) > seconds { break }
     var mutant = mutate(corpus[rng.below(corpus.count)], corpus: corpus, rng: &rng)
@@ -92,7 +88,7 @@ for _ in 0..<iterations {
             roundTrips += 1
         }
     } catch let e as PareError {
-        rules[rule(of: e), default: 0] += 1
+        rules[e.rule ?? "other", default: 0] += 1
     } catch {
         print("unexpected error type: \(error)"); CrashSaver.save(); exit(1)
     }

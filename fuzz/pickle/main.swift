@@ -124,9 +124,7 @@ for _ in 0..<iterations {
         read += 1
     } catch let e as PareError {
         refused += 1
-        if let r = e.message.range(of: "(rule ") {
-            rules[String(e.message[r.upperBound...].prefix { $0 != ")" }), default: 0] += 1
-        }
+        if let rule = e.rule { rules[rule, default: 0] += 1 }
     } catch {
         print("unexpected error type: \(error); input kept in \(current)")
         exit(1)
