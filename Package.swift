@@ -34,6 +34,11 @@ let package = Package(
         .target(name: "PareONNX", dependencies: ["PareCore", "PareIR", "COnnxProto", "CProtobufC"],
                 swiftSettings: strict),
         .target(name: "PareCheck", dependencies: ["PareCore", "PareIR", "PareONNX"], swiftSettings: strict),
+        // Channel dependency graph (docs/architecture.md): coupled channel groups over (value, axis) slots.
+        .target(name: "PareDepGraph", dependencies: ["PareCore", "PareIR"], swiftSettings: strict),
+        // Structured pruning: importance criteria, plans, physical removal as IR patches.
+        .target(name: "ParePrune", dependencies: ["PareCore", "PareIR", "PareDepGraph", "PareONNX", "PareCheck"],
+                swiftSettings: strict),
         .target(name: "PareFormats", dependencies: ["PareCore", "PareIR", "PareONNX", "PareSafetensors", "PareTorch", "PareNumPy", "CZip"],
                 swiftSettings: strict),
         .target(name: "PareSafetensors", dependencies: ["PareCore"], swiftSettings: strict),
@@ -43,6 +48,7 @@ let package = Package(
         .executableTarget(
             name: "pare",
             dependencies: ["PareCore", "PareIR", "PareONNX", "PareCheck", "PareFormats", "PareKernels",
+                           "PareDepGraph", "ParePrune",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
@@ -77,6 +83,10 @@ let package = Package(
         .testTarget(name: "PareSafetensorsTests", dependencies: ["PareCore", "PareSafetensors", "PareTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "PareNumPyTests", dependencies: ["PareCore", "PareNumPy", "PareTestSupport"], exclude: ["Fixtures"],
+                    swiftSettings: strict),
+        .testTarget(name: "PareDepGraphTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareDepGraph"],
+                    swiftSettings: strict),
+        .testTarget(name: "ParePruneTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareDepGraph", "ParePrune"],
                     swiftSettings: strict),
         .testTarget(name: "PareTorchTests", dependencies: ["PareCore", "PareTorch"], swiftSettings: strict),
     ]
