@@ -22,7 +22,8 @@ struct Pare: ParsableCommand {
         input or usage error.
         """,
         version: PareVersion.string,
-        subcommands: [CheckCommand.self, InspectCommand.self, ConvertCommand.self, VersionCommand.self])
+        subcommands: [CheckCommand.self, InspectCommand.self, ConvertCommand.self, GroupsCommand.self, PruneCommand.self,
+                      VersionCommand.self])
 
     /// Runs the CLI with Pare's exit-code contract: errors are one line on stderr; usage errors and
     /// unreadable input exit 2 (ArgumentParser alone would use 64 for usage errors).

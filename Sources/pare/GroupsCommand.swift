@@ -1,0 +1,12 @@
+import ArgumentParser
+import PareCore
+
+// Placeholder registered so that the helpers building the pruning issue can each own one command
+// file; replaced by the real command before this branch merges.
+struct GroupsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "groups", abstract: "(under construction)")
+
+    func run() throws {
+        throw PareError(.usage, file: "", "pare groups is not built yet", hint: "")
+    }
+}
