@@ -35,10 +35,17 @@ public struct GroupMember: Sendable, Hashable {
     public var role: MemberRole
     /// `positions[c]`: the indices along `axis` that belong to group channel `c`.
     public var positions: [[PositionRun]]
+    /// Which input of its op the tensor is (Conv/Gemm: 1 weight, 2 bias; BatchNormalization:
+    /// 1 scale, 2 shift, 3 mean, 4 variance), −1 for element-wise constants. Criteria score the
+    /// weights and BN scales, as Torch-Pruning does, not biases and statistics.
+    public var operand: Int
 
-    public init(tensor: String, axis: Int, role: MemberRole, positions: [[PositionRun]]) {
-        self.tensor = tensor; self.axis = axis; self.role = role; self.positions = positions
+    public init(tensor: String, axis: Int, role: MemberRole, positions: [[PositionRun]], operand: Int = -1) {
+        self.tensor = tensor; self.axis = axis; self.role = role; self.positions = positions; self.operand = operand
     }
+
+    /// True for the tensors magnitude criteria score: layer weights and normalisation scales.
+    public var isScored: Bool { operand == 1 }
 }
 
 /// A set of coupled channels that can only be removed together, one whole channel at a time.
