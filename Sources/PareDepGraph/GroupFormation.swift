@@ -33,9 +33,12 @@ enum GroupFormation {
             let ordered = classes.sorted { classPositions[$0]![producer]![0] < classPositions[$1]![producer]![0] }
             return Draft(key: key, classes: ordered, rootMember: producer)
         }
+        // Deterministic order (group ids must not change between runs): the root member's node,
+        // name and axis, then its first position (one conv's outputs can feed several groups).
+        func firstPosition(_ d: Draft) -> Int { classPositions[d.classes[0]]![d.rootMember]![0] }
         drafts.sort { a, b in
             let ma = members[a.rootMember], mb = members[b.rootMember]
-            return (ma.node, ma.slot.value, ma.slot.axis) < (mb.node, mb.slot.value, mb.slot.axis)
+            return (ma.node, ma.slot.value, ma.slot.axis, firstPosition(a)) < (mb.node, mb.slot.value, mb.slot.axis, firstPosition(b))
         }
 
         var groups: [ChannelGroup] = []

@@ -88,7 +88,7 @@ enum GroupsJSON {
             })
         })
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // byte-identical across runs
         return String(decoding: try encoder.encode(doc), as: UTF8.self)
     }
 }

@@ -69,10 +69,15 @@ def masked_copy(model, groups, plan):
     return m
 
 
-def plan_member(group):
-    """How a plan names a group: its first producer weight with its axis (unambiguous)."""
+def plan_member(group, groups):
+    """How a plan names a group: its first producer weight with its axis, plus the group id when
+    that weight axis also feeds other groups (a Split of one conv's outputs)."""
     m = next((m for m in group["members"] if m["role"] == "producer"), group["members"][0])
-    return {"member": m["tensor"], "axis": m["axis"]}
+    entry = {"member": m["tensor"], "axis": m["axis"]}
+    shared = [g for g in groups.values() if any(x["tensor"] == m["tensor"] and x["axis"] == m["axis"] for x in g["members"])]
+    if len(shared) > 1:
+        entry["group"] = group["id"]
+    return entry
 
 
 def random_plans(groups, count, rng):
@@ -105,7 +110,7 @@ def check_model(pare, path, plans_per_model, seed, work):
     for k, plan in enumerate(random_plans(groups, plans_per_model, rng)):
         plan_path = os.path.join(work, f"plan{k}.json")
         out_path = os.path.join(work, f"pruned{k}.onnx")
-        doc = {"groups": [dict(**plan_member(by_id[g]), remove=r) for g, r in plan.items()]}
+        doc = {"groups": [dict(**plan_member(by_id[g], by_id), remove=r) for g, r in plan.items()]}
         with open(plan_path, "w") as f:
             json.dump(doc, f)
         result = subprocess.run([pare, "prune", path, "--plan", plan_path, "-o", out_path], capture_output=True, text=True)
