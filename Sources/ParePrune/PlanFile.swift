@@ -79,7 +79,7 @@ public enum PlanFile {
         case .typeMismatch(let type, _): return "a value has the wrong type (expected \(type))"
         case .valueNotFound(let type, _): return "a \(type) is missing"
         case .keyNotFound(let key, _): return "the key \"\(key.stringValue)\" is missing"
-        case .dataCorrupted(let c): return c.codingPath.isEmpty ? "the file is not valid JSON" : "a value is not an integer (\(c.debugDescription))"
+        case .dataCorrupted(let c): return c.debugDescription
         @unknown default: return "unreadable"
         }
     }
