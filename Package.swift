@@ -71,7 +71,7 @@ let package = Package(
                           path: "fuzz/pickle", swiftSettings: strict),
 
         // Helpers shared by test targets (scratch folders, the Python oracle, rule ids of errors).
-        .target(name: "PareTestSupport", dependencies: ["PareCore"], path: "Tests/PareTestSupport", swiftSettings: strict),
+        .target(name: "PareTestSupport", dependencies: ["PareCore", "PareIR"], path: "Tests/PareTestSupport", swiftSettings: strict),
         .testTarget(name: "PareCoreTests", dependencies: ["PareCore"], swiftSettings: strict),
         .testTarget(name: "PareONNXTests", dependencies: ["PareCore", "PareIR", "PareONNX"],
                     swiftSettings: strict),
@@ -84,9 +84,9 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "PareNumPyTests", dependencies: ["PareCore", "PareNumPy", "PareTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "PareDepGraphTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareDepGraph"],
+        .testTarget(name: "PareDepGraphTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareDepGraph", "PareTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "ParePruneTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareDepGraph", "ParePrune"],
+        .testTarget(name: "ParePruneTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareDepGraph", "ParePrune", "PareTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "PareTorchTests", dependencies: ["PareCore", "PareTorch"], swiftSettings: strict),
     ]

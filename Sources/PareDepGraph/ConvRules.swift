@@ -14,17 +14,23 @@ enum ConvRules {
         let x = node.inputs[0]
         let groups = Int(node.int("group") ?? 1)
         let outChannels = Int(w.tensor.dims[0]), perGroupIn = Int(w.tensor.dims[1])
-        guard let inChannels = state.view.extent(x, 1), groups >= 1, inChannels == perGroupIn * groups,
-              outChannels % groups == 0 else {
-            return OpRules.freezeAll(index, &state, "Conv with inconsistent channel counts")
-        }
         let out = Slot(y, 1), input = Slot(x, 1)
+        // The output channels are the weight's rows even when inference lost the shapes upstream.
+        _ = state.atoms(out, knownExtent: outChannels)
         state.member(w, axis: 0, role: .producer, node: index, operand: 1, coupledTo: out)
         if node.inputs.count > 2, !node.inputs[2].isEmpty {
             guard let b = state.view.weightSource(node.inputs[2]) else {
                 return OpRules.freezeAll(index, &state, "Conv whose bias is computed at run time")
             }
             state.member(b, axis: 0, role: .producer, node: index, operand: 2, coupledTo: out)
+        }
+        guard let inChannels = state.view.extent(x, 1), groups >= 1, inChannels == perGroupIn * groups,
+              outChannels % groups == 0 else {
+            state.member(w, axis: 1, role: .consumer, node: index, operand: 1, coupledTo: nil)
+            let reason = "\(state.view.nodeLabel(index)): the input channel count is unknown or inconsistent with the weight"
+            state.freeze(Slot(w.storage, 1), reason)
+            if groups != 1 { state.freeze(out, reason) }
+            return
         }
         if groups == 1 {
             state.member(w, axis: 1, role: .consumer, node: index, operand: 1, coupledTo: input)

@@ -49,9 +49,9 @@ struct CouplingState {
 
     /// The atoms of a slot, allocated on first use. Nil when the extent is unknown; extent-1
     /// slots get atoms too but are never coupled (broadcasting makes them copies).
-    mutating func atoms(_ slot: Slot) -> (base: Int, extent: Int)? {
+    mutating func atoms(_ slot: Slot, knownExtent: Int? = nil) -> (base: Int, extent: Int)? {
         if let s = slots[slot] { return s }
-        guard let extent = view.extent(slot.value, slot.axis), extent > 0 else { return nil }
+        guard let extent = view.extent(slot.value, slot.axis) ?? knownExtent, extent > 0 else { return nil }
         let s = (base: sets.add(extent), extent: extent)
         slots[slot] = s
         return s

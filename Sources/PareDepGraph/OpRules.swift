@@ -73,7 +73,8 @@ enum OpRules {
         let node = state.view.graph.nodes[index]
         let reason = "\(state.view.nodeLabel(index)): \(why)"
         for value in node.inputs + node.outputs where !value.isEmpty && state.view.weightSource(value) == nil {
-            if (state.view.rank(value) ?? 0) >= 2 { state.freeze(Slot(value, 1), reason) }
+            // Unknown rank counts too when a rule already gave the value channels.
+            if (state.view.rank(value) ?? 0) >= 2 || state.hasAtoms(Slot(value, 1)) { state.freeze(Slot(value, 1), reason) }
         }
     }
 
