@@ -17,7 +17,8 @@ public enum Criterion: String, Sendable, CaseIterable {
 public enum Importance {
     /// Scores per channel of `group`, divided by their mean (Torch-Pruning's "mean" normaliser),
     /// so groups of different sizes and scales can be ranked together.
-    public static func scores(_ group: ChannelGroup, criterion: Criterion, model: Model, seed: UInt64) throws -> [Double] {
+    public static func scores(_ group: ChannelGroup, criterion: Criterion, model: Model, seed: UInt64,
+                              cache: MagnitudeCache = MagnitudeCache()) throws -> [Double] {
         var raw: [Double]
         switch criterion {
         case .random:
@@ -39,9 +40,7 @@ public enum Importance {
             }
             raw = [Double](repeating: 0, count: group.channels)
             for member in members {
-                let values = try WeightValues.floats(of: member.tensor, in: model)
-                let perPosition = slicesPerPosition(values.values, dims: values.dims, axis: member.axis,
-                                                    power: criterion == .l1 || criterion == .bn ? 1 : 2)
+                let perPosition = try cache.sums(of: member.tensor, in: model, axis: member.axis, power: criterion == .l2 ? 2 : 1)
                 for c in 0..<group.channels {
                     for run in member.positions[c] { for p in run.indices { raw[c] += perPosition[p] } }
                 }
@@ -52,49 +51,78 @@ public enum Importance {
         return mean > 0 ? raw.map { $0 / mean } : raw
     }
 
-    /// Σ|w|^power over every slice of `axis`, one value per position on that axis.
-    static func slicesPerPosition(_ values: [Float], dims: [Int], axis: Int, power: Int) -> [Double] {
-        let extent = dims[axis]
-        let inner = dims[(axis + 1)...].reduce(1, *)
-        let outer = dims[..<axis].reduce(1, *)
-        var sums = [Double](repeating: 0, count: extent)
-        for o in 0..<outer {
-            for p in 0..<extent {
-                let base = (o * extent + p) * inner
-                var s = 0.0
-                for i in 0..<inner {
-                    let v = Double(values[base + i])
-                    s += power == 1 ? abs(v) : v * v
-                }
-                sums[p] += s
-            }
+}
+
+/// Per-position sums computed once per tensor: a conv weight is scored on axis 0 by its output
+/// group and on axis 1 by its input group, and one pass over its values yields both.
+public final class MagnitudeCache: @unchecked Sendable {
+    // Safety: used by one pruning run on one thread, never shared.
+    private var table: [String: [[Double]]] = [:]
+
+    public init() {}
+
+    func sums(of name: String, in model: Model, axis: Int, power: Int) throws -> [Double] {
+        let key = "\(power):\(name)"
+        let both = try table[key] ?? WeightValues.sumsOnFirstAxes(of: name, in: model, power: power)
+        table[key] = both
+        guard axis < both.count else {
+            throw PareError(.invalid, place: "tensor '\(name)'", "internal error: magnitude criteria score axes 0 and 1 only, not \(axis)")
         }
-        return sums
+        return both[axis]
     }
 }
 
-/// A float view of a weight (initializer or Constant value) for scoring.
+/// Magnitude sums of a weight (initializer or Constant value), read straight from its bytes.
 enum WeightValues {
-    static func floats(of name: String, in model: Model) throws -> (values: [Float], dims: [Int]) {
+    /// Σ|w|^power per position of axis 0 and (for rank ≥ 2) of axis 1, in one pass.
+    static func sumsOnFirstAxes(of name: String, in model: Model, power: Int) throws -> [[Double]] {
         guard let graph = model.graph else { throw PareError(.invalid, "the model has no graph") }
         let tensor = graph.initializer(named: name)
             ?? graph.nodes.first(where: { $0.op == "Constant" && $0.outputs.first == name })?.attribute("value")?.t
-        guard let tensor, let dtype = tensor.dtype, let bytes = tensor.denseBytes() else {
+        guard let tensor, let dtype = tensor.dtype, let data = tensor.denseBytes() else {
             throw PareError(.unsupported, place: "tensor '\(name)'", "its values cannot be read (external or malformed data)",
                             hint: "run `pare convert MODEL OUT.onnx --inline` first")
         }
-        let n = bytes.count
-        let raw = bytes.bytes
-        let values: [Float]
+        let dims = tensor.dims.map(Int.init)
+        let raw = data.bytes
+        let count = dims.reduce(1, *)
+        // float32 is read in place when aligned (mapped files usually are); other types are converted once.
+        if dtype == .float, let base = raw.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0,
+           raw.count >= 4 * count {
+            return sums(UnsafeBufferPointer(start: base.assumingMemoryBound(to: Float.self), count: count), dims: dims, power: power)
+        }
+        let converted: [Float]
         switch dtype {
-        case .float: values = (0..<(n / 4)).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
-        case .double: values = (0..<(n / 8)).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
-        case .float16: values = (0..<(n / 2)).map { Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
-        case .bfloat16: values = (0..<(n / 2)).map { Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) << 16) }
+        case .float: converted = (0..<count).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+        case .double: converted = (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
+        case .float16: converted = (0..<count).map { Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
+        case .bfloat16: converted = (0..<count).map { Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) << 16) }
         default:
             throw PareError(.unsupported, place: "tensor '\(name)'", "magnitude criteria need float weights, not \(dtype)",
                             hint: "use --method random")
         }
-        return (values, tensor.dims.map(Int.init))
+        return converted.withUnsafeBufferPointer { sums($0, dims: dims, power: power) }
+    }
+
+    static func sums(_ values: UnsafeBufferPointer<Float>, dims: [Int], power: Int) -> [[Double]] {
+        guard let rows = dims.first else { return [] }
+        let cols = dims.count > 1 ? dims[1] : 1
+        let inner = dims.count > 2 ? dims[2...].reduce(1, *) : 1
+        var axis0 = [Double](repeating: 0, count: rows), axis1 = [Double](repeating: 0, count: cols)
+        var base = 0
+        for r in 0..<rows {
+            for c in 0..<cols {
+                var s: Float = 0
+                if power == 1 {
+                    for i in base..<(base + inner) { s += abs(values[i]) }
+                } else {
+                    for i in base..<(base + inner) { s += values[i] * values[i] }
+                }
+                axis0[r] += Double(s)
+                axis1[c] += Double(s)
+                base += inner
+            }
+        }
+        return dims.count > 1 ? [axis0, axis1] : [axis0]
     }
 }

@@ -46,9 +46,10 @@ public enum PruneSession {
             plan = try PlanFile.read(path: path, analysis: analysis)
         case let .criterion(criterion, target, options, seed):
             var scores: [Int: [Double]] = [:]
+            let cache = MagnitudeCache()
             for g in analysis.groups {
                 guard g.prunable else { notes[g.id] = "frozen: \(g.reason ?? "")"; continue }
-                scores[g.id] = try Importance.scores(g, criterion: criterion, model: model, seed: seed)
+                scores[g.id] = try Importance.scores(g, criterion: criterion, model: model, seed: seed, cache: cache)
             }
             let planned: (plan: PrunePlan, notes: [Int: String])
             switch target {
