@@ -5,6 +5,7 @@
 #   3. unit tests (swift test)
 #   4. conformance against onnx's checker and onnxruntime (ONNX backend node suite + real exports)
 #   5. hostile inputs through the CLI
+#   6. pruning: masked-original equivalence, Torch-Pruning parity, bad plans through the CLI
 # Set PARE_SKIP_CONFORMANCE=1 to stop after the unit tests (quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,3 +44,13 @@ $PY tests/formats/security.py --pare .build/debug/pare
 echo "== hostile inputs"
 $PY tests/hostile/make_hostile.py .build/hostile
 $PY tests/hostile/run_hostile.py --pare .build/debug/pare --dir .build/hostile
+
+echo "== pruning: models (seeded exports and fixtures)"
+$PY tests/prune/make_models.py .build/prune --big
+echo "== pruning: pruned model equals the masked original (20 random plans per model, onnx full_check, onnxruntime)"
+$PY tests/prune/equivalence.py --pare .build/debug/pare --models .build/prune/fixtures --plans 20
+$PY tests/prune/equivalence.py --pare .build/debug/pare --models .build/prune/torchvision --plans 20
+echo "== pruning: parity with Torch-Pruning (groups, the same random plan, MACs)"
+$PY tests/prune/tp_parity.py --pare .build/debug/pare --models .build/prune/torchvision
+echo "== pruning: bad plans and requests through the CLI"
+$PY tests/prune/bad_input.py --pare .build/debug/pare --model .build/prune/fixtures/residual.onnx
