@@ -35,7 +35,8 @@ public struct ImageDataset: Sendable {
         switch pixels {
         case .bytes(let bytes):
             bytes.withUnsafeBufferPointer { src in
-                for i in 0..<size { out[i] = Float(src[base + i]) / 255  // as torchvision ToTensor, bit for bit }
+                // Divide (not multiply by 1/255) to equal torchvision's ToTensor bit for bit.
+                for i in 0..<size { out[i] = Float(src[base + i]) / 255 }
             }
         case .floats(let floats):
             floats.withUnsafeBufferPointer { src in
