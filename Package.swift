@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "PareCheck", dependencies: ["PareCore", "PareIR", "PareONNX"], swiftSettings: strict),
         // Training data (docs/architecture.md): IDX, npz and CIFAR data sets, augmentation, batches.
         .target(name: "PareData", dependencies: ["PareCore", "PareNumPy", "CZlib"], swiftSettings: strict),
+        // Optimizers, learning-rate schedules (and, with the engine, the training loop).
+        .target(name: "PareTrain", dependencies: ["PareCore"], swiftSettings: strict),
         .target(name: "PareFormats", dependencies: ["PareCore", "PareIR", "PareONNX", "PareSafetensors", "PareTorch", "PareNumPy", "CZip"],
                 swiftSettings: strict),
         .target(name: "PareSafetensors", dependencies: ["PareCore"], swiftSettings: strict),
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "PareNumPyTests", dependencies: ["PareCore", "PareNumPy", "PareTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "PareDataTests", dependencies: ["PareCore", "PareData", "PareTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PareTrainTests", dependencies: ["PareTrain"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PareTorchTests", dependencies: ["PareCore", "PareTorch"], swiftSettings: strict),
     ]
 )
