@@ -21,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
+        // zlib, for gzip-compressed data sets (IDX .gz); already present as a dependency of libzip-dev.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // protobuf-c code generated from schemas/onnx.proto by scripts/gen-protobuf.sh (committed).
         .target(name: "COnnxProto", dependencies: ["CProtobufC"],
@@ -39,6 +41,10 @@ let package = Package(
         // Structured pruning: importance criteria, plans, physical removal as IR patches.
         .target(name: "ParePrune", dependencies: ["PareCore", "PareIR", "PareDepGraph", "PareONNX", "PareCheck"],
                 swiftSettings: strict),
+        // Training data (docs/architecture.md): IDX, npz and CIFAR data sets, augmentation, batches.
+        .target(name: "PareData", dependencies: ["PareCore", "PareNumPy", "CZlib"], swiftSettings: strict),
+        // Optimizers, learning-rate schedules (and, with the engine, the training loop).
+        .target(name: "PareTrain", dependencies: ["PareCore"], swiftSettings: strict),
         .target(name: "PareFormats", dependencies: ["PareCore", "PareIR", "PareONNX", "PareSafetensors", "PareTorch", "PareNumPy", "CZip"],
                 swiftSettings: strict),
         .target(name: "PareSafetensors", dependencies: ["PareCore"], swiftSettings: strict),
@@ -88,6 +94,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ParePruneTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareDepGraph", "ParePrune", "PareTestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "PareDataTests", dependencies: ["PareCore", "PareData", "PareTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PareTrainTests", dependencies: ["PareTrain"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "PareTorchTests", dependencies: ["PareCore", "PareTorch"], swiftSettings: strict),
     ]
 )
