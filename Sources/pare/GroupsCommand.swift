@@ -98,11 +98,12 @@ enum GroupsText {
         let prunable = groups.filter(\.prunable)
         var lines = ["\(file): \(groups.count) groups, \(prunable.count) prunable, \(prunable.reduce(0) { $0 + $1.channels }) prunable channels"]
         for g in groups {
-            let producers = g.members.filter { $0.role == .producer }.map(\.tensor)
+            // Weights, not biases: a conv with a bias is still one producer.
+            let producers = g.members.filter { $0.role == .producer && $0.isScored }.map(\.tensor)
             let root = producers.first ?? g.members.first?.tensor ?? "?"
             let status = g.prunable ? "prunable" : "frozen: \(g.reason ?? "")"
-            lines.append("  group \(g.id): \(g.channels) channels, \(g.members.count) members, root \(root)"
-                         + (producers.count > 1 ? " (+\(producers.count - 1) coupled producers)" : "") + " — \(status)")
+            lines.append("  group \(g.id): \(g.channels) channel\(g.channels == 1 ? "" : "s"), \(g.members.count) member\(g.members.count == 1 ? "" : "s"), root \(root)"
+                         + (producers.count > 1 ? " (+\(producers.count - 1) coupled producer\(producers.count == 2 ? "" : "s"))" : "") + " — \(status)")
         }
         return lines.joined(separator: "\n")
     }
