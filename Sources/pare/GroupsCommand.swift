@@ -4,6 +4,7 @@ import PareCore
 import PareDepGraph
 import PareIR
 import PareONNX
+import ParePrune
 
 struct GroupsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,20 +24,23 @@ struct GroupsCommand: ParsableCommand {
           pare groups model.onnx                 one line per group
           pare groups model.onnx --explain 3     every member of group 3 with its positions
           pare groups model.onnx --json          {"groups":[{"id","channels","prunable","reason","members":[…]}]}
+          pare groups model.onnx --costs         also MACs and parameters one channel of each group costs
           pare groups model.onnx --input-shape input=1x3x224x224
         """)
 
     @Argument(help: "The ONNX model.") var model: String
     @Flag(help: "Print every group with its members and positions as JSON.") var json = false
     @Option(help: "Print every member of this group with its positions.") var explain: Int?
+    @Flag(help: "Add the MACs and parameters one channel of each prunable group costs.") var costs = false
     @Option(name: .customLong("input-shape"), help: "Fix an input's shape for analysis (NAME=1x3x224x224); repeatable.")
     var inputShapes: [String] = []
 
     func run() throws {
         let loaded = try ONNXReader.read(path: model)
         let analysis = try DependencyGraph.analyze(loaded.model, inputShapes: try InputShapes.parse(inputShapes))
+        let channelCosts = costs ? try GroupCost.perChannel(loaded.model, analysis: analysis) : []
         if json {
-            print(try GroupsJSON.encode(analysis.groups))
+            print(try GroupsJSON.encode(analysis.groups, costs: channelCosts))
         } else if let explain {
             guard let group = analysis.groups.first(where: { $0.id == explain }) else {
                 throw PareError(.usage, file: model, "there is no group \(explain)",
@@ -44,7 +48,7 @@ struct GroupsCommand: ParsableCommand {
             }
             print(GroupsText.explain(group))
         } else {
-            print(GroupsText.summary(analysis.groups, file: model))
+            print(GroupsText.summary(analysis.groups, file: model, costs: channelCosts))
         }
     }
 }
@@ -70,22 +74,31 @@ enum GroupsJSON {
     struct Member: Encodable { var tensor: String; var axis: Int; var role: String; var positions: [[Int]] }
     struct Group: Encodable {
         var id: Int; var channels: Int; var prunable: Bool; var reason: String?; var members: [Member]
+        var cost: ChannelCost?
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(id, forKey: .id); try c.encode(channels, forKey: .channels)
             try c.encode(prunable, forKey: .prunable); try c.encode(reason, forKey: .reason)  // null, not omitted
             try c.encode(members, forKey: .members)
+            if let cost {
+                try c.encode(cost.macs, forKey: .macsPerChannel)
+                try c.encode(cost.parameters, forKey: .parametersPerChannel)
+            }
         }
-        enum CodingKeys: String, CodingKey { case id, channels, prunable, reason, members }
+        enum CodingKeys: String, CodingKey {
+            case id, channels, prunable, reason, members
+            case macsPerChannel = "macs_per_channel", parametersPerChannel = "parameters_per_channel"
+        }
     }
     struct Document: Encodable { var groups: [Group] }
 
-    static func encode(_ groups: [ChannelGroup]) throws -> String {
+    static func encode(_ groups: [ChannelGroup], costs: [ChannelCost] = []) throws -> String {
+        let byGroup = Dictionary(uniqueKeysWithValues: costs.map { ($0.group, $0) })
         let doc = Document(groups: groups.map { g in
             Group(id: g.id, channels: g.channels, prunable: g.prunable, reason: g.reason, members: g.members.map { m in
                 Member(tensor: m.tensor, axis: m.axis, role: m.role.rawValue,
                        positions: m.positions.map { $0.flatMap(\.indices) })
-            })
+            }, cost: byGroup[g.id])
         })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // byte-identical across runs
@@ -94,7 +107,8 @@ enum GroupsJSON {
 }
 
 enum GroupsText {
-    static func summary(_ groups: [ChannelGroup], file: String) -> String {
+    static func summary(_ groups: [ChannelGroup], file: String, costs: [ChannelCost] = []) -> String {
+        let byGroup = Dictionary(uniqueKeysWithValues: costs.map { ($0.group, $0) })
         let prunable = groups.filter(\.prunable)
         var lines = ["\(file): \(groups.count) groups, \(prunable.count) prunable, \(prunable.reduce(0) { $0 + $1.channels }) prunable channels"]
         for g in groups {
@@ -103,7 +117,8 @@ enum GroupsText {
             let root = producers.first ?? g.members.first?.tensor ?? "?"
             let status = g.prunable ? "prunable" : "frozen: \(g.reason ?? "")"
             lines.append("  group \(g.id): \(g.channels) channel\(g.channels == 1 ? "" : "s"), \(g.members.count) member\(g.members.count == 1 ? "" : "s"), root \(root)"
-                         + (producers.count > 1 ? " (+\(producers.count - 1) coupled producer\(producers.count == 2 ? "" : "s"))" : "") + " — \(status)")
+                         + (producers.count > 1 ? " (+\(producers.count - 1) coupled producer\(producers.count == 2 ? "" : "s"))" : "") + " — \(status)"
+                         + (byGroup[g.id].map { c in "; one channel: \(c.macs.map { "\($0) MACs, " } ?? "")\(c.parameters) parameters" } ?? ""))
         }
         return lines.joined(separator: "\n")
     }
