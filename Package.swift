@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(name: "safetensors-bench", dependencies: ["PareCore", "PareSafetensors"],
                           path: "bench/weights_io", exclude: ["safetensors_load.py", "convert_pt.py"], swiftSettings: strict),
         // Seeded mutation fuzzers (fuzz/README.md) and what they share.
-        .target(name: "FuzzSupport", path: "fuzz/support", swiftSettings: strict),
+        .target(name: "FuzzSupport", dependencies: ["PareCore"], path: "fuzz/support", swiftSettings: strict),
         .executableTarget(name: "onnx-fuzz", dependencies: ["FuzzSupport", "PareCore", "PareIR", "PareONNX", "PareCheck"],
                           path: "fuzz/onnx_reader", swiftSettings: strict),
         // Seeded mutation fuzzers for the safetensors header/reader and the .npy header/reader.

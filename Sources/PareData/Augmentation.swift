@@ -1,3 +1,5 @@
+import PareCore
+
 /// Per-sample training augmentation, drawn from a generator seeded per (epoch, sample) so that a
 /// resumed run and a background-prepared batch see exactly the same crops and flips.
 public struct Augmentation: Sendable, Equatable {

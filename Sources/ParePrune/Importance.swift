@@ -22,15 +22,8 @@ public enum Importance {
         var raw: [Double]
         switch criterion {
         case .random:
-            var state = seed &+ UInt64(group.id) &* 0x9E37_79B9_7F4A_7C15
-            raw = (0..<group.channels).map { _ in
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-            }
-            return raw
+            var random = SeededRandom(seed: seed, stream: UInt64(group.id))
+            return (0..<group.channels).map { _ in Double(random.next() >> 11) / Double(UInt64(1) << 53) }
         case .l1, .l2, .bn:
             let members = group.members.filter { criterion == .bn ? ($0.role == .norm && $0.isScored) : $0.isScored }
             guard !members.isEmpty else {

@@ -1,3 +1,4 @@
+import PareCore
 import Testing
 @testable import PareData
 

@@ -1,14 +1,11 @@
-/// A tiny seeded generator (SplitMix64): every fuzzer is deterministic for a seed.
+import PareCore
+
+/// The fuzzers' seeded generator: Pare's SplitMix64 (`SeededRandom`) with the cheap modulo
+/// `below` the fuzzers have always used, so a seed replays the same mutations as before.
 public struct SplitMix64 {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var generator: SeededRandom
+    public init(seed: UInt64) { generator = SeededRandom(seed: seed) }
+    public mutating func next() -> UInt64 { generator.next() }
     /// A number in 0..<n (0 when n ≤ 1).
     public mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
 }

@@ -1,4 +1,5 @@
-/// A small, fully specified random generator (SplitMix64). Pare owns it instead of using the
+/// A small, fully specified random generator (SplitMix64), shared by data order, augmentation,
+/// random pruning criteria and the fuzzers. Pare owns it instead of using the
 /// standard library's shuffles, whose algorithms are not promised to stay the same: data order and
 /// augmentation must replay bit for bit when a run resumes from a checkpoint.
 public struct SeededRandom: RandomNumberGenerator, Sendable, Equatable {
