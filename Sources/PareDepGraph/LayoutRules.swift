@@ -79,10 +79,10 @@ enum LayoutRules {
         let product = { (d: ArraySlice<Int64?>) in d.reduce(Optional(Int64(1))) { acc, e in acc.flatMap { a in e.map { a * $0 } } } }
         let flattening = yDims.count == 2 && xDims.count > 2 && product(xDims.dropFirst()) == yDims[1]
         let keepsChannels = xDims[1] == yDims[1] && product(xDims.dropFirst(2)) == product(yDims.dropFirst(2))
-        guard flattening || keepsChannels, let shape = node.inputs[1] as String? else {
+        guard flattening || keepsChannels else {
             return OpRules.freezeAll(index, &state, "Reshape that splits or merges the channel axis")
         }
-        guard shapeEntryAdapts(shape, entry: 1, oldExtent: yDims[1], follows: Slot(y, 1), divisor: 1, &state) else {
+        guard shapeEntryAdapts(node.inputs[1], entry: 1, oldExtent: yDims[1], follows: Slot(y, 1), divisor: 1, &state) else {
             return OpRules.freezeAll(index, &state, "Reshape whose target shape is computed at run time and fixes the channel count")
         }
         if flattening {

@@ -48,6 +48,12 @@ public enum Surgery {
             }
         }
         graph = edits.graph
+        // IR 3 files list initializers among the graph inputs too: their declared shapes follow.
+        for i in graph.inputs.indices {
+            guard let name = graph.inputs[i].name, keepByStorage[name] != nil,
+                  let t = graph.initializer(named: name), let elem = graph.inputs[i].type?.tensorInfo?.elemType else { continue }
+            graph.inputs[i].type = .tensor(elem, Shape(known: t.dims))
+        }
 
         // 3. value_info that described old widths goes; inference describes the new ones.
         let changed = Set(kept.keys.map(\.value))
