@@ -11,20 +11,24 @@ struct GroupsCommand: ParsableCommand {
         commandName: "groups",
         abstract: "List the groups of coupled channels that structured pruning removes together.",
         discussion: """
-        A group is every weight slice tied to one set of channels: a conv's output rows, its bias,
-        the BatchNorm entries after it, the input columns of every layer that reads those channels,
-        and — through residual Adds, Concats, Splits, channel shuffles and flattens — everything
-        coupled to them. Pruning removes whole group channels, so a pruned model always stays valid.
+        A group is every weight slice tied to one set of channels: a conv's
+        output rows, its bias, the BatchNorm entries after it, the input
+        columns of every layer that reads those channels, and — through
+        residual Adds, Concats, Splits, channel shuffles and flattens —
+        everything coupled to them. Pruning removes whole group channels, so
+        a pruned model always stays valid.
 
-        Groups that cannot be pruned are listed with the reason: channels that reach a graph input
-        or output (the classifier's outputs are frozen automatically), or pass through an op Pare
-        has no channel rule for (frozen, never guessed).
+        Groups that cannot be pruned are listed with the reason: channels that
+        reach a graph input or output (the classifier's outputs are frozen
+        automatically), or pass through an op Pare has no channel rule for
+        (frozen, never guessed).
 
         Examples:
-          pare groups model.onnx                 one line per group
-          pare groups model.onnx --explain 3     every member of group 3 with its positions
-          pare groups model.onnx --json          {"groups":[{"id","channels","prunable","reason","members":[…]}]}
-          pare groups model.onnx --costs         also MACs and parameters one channel of each group costs
+          pare groups model.onnx               one line per group
+          pare groups model.onnx --explain 3   members of group 3, positions
+          pare groups model.onnx --costs       MACs and parameters per channel
+          pare groups model.onnx --json        {"groups":[{"id","channels",
+                                               "prunable","reason","members"}]}
           pare groups model.onnx --input-shape input=1x3x224x224
         """)
 

@@ -11,29 +11,35 @@ struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Remove channels from an ONNX model and write a smaller, valid ONNX model.",
         discussion: """
-        Channels are removed a whole group at a time (see `pare groups`): every coupled weight,
-        bias, BatchNorm entry, shape constant, Split size and depthwise `group` changes together,
-        so the result is valid and computes exactly what the original computes with those
-        channels zeroed. The output is checked (onnx's checker rules with full shape inference)
-        before it is written; nothing is written on any error.
+        Channels go a whole group at a time (see `pare groups`): every coupled
+        weight, bias, BatchNorm entry, shape constant, Split size and depthwise
+        `group` changes together, so the result is valid and computes what the
+        original computes with those channels zeroed. The output is checked
+        (onnx's rules with full shape inference) before it is written; nothing
+        is written on any error.
 
         Choose the channels with a plan file or a criterion:
-          --plan PLAN.json            {"groups":[{"member":"layer1.0.conv1.weight","remove":[0,5,9]}]}
-                                      (any member tensor names its group; indices are group channels)
-          --method l1|l2|bn|random    rank channels by weight magnitude (Σ|w| or Σw² over every
-                                      member slice, as Torch-Pruning), BatchNorm |γ|, or seeded chance
-            --channel-ratio R         remove R of each group's channels (with --global: R of all)
-            --flops-reduction R       remove the lowest-ranked channels until MACs drop by R
-                                      (global ranking unless --local)
+          --plan PLAN.json
+              {"groups":[{"member":"layer1.0.conv1.weight","remove":[0,5]}]}
+              a member tensor names its group (a conv weight: its outputs;
+              add "axis": 1 for its inputs, or give "group": ID instead);
+              indices are the group's channels
+          --method l1|l2|bn|random
+              weight magnitude (Σ|w| or Σw² over every member slice, as
+              Torch-Pruning), BatchNorm |γ|, or seeded chance, with
+            --channel-ratio R     remove R of each group (--global: R of all)
+            --flops-reduction R   remove channels until MACs drop by R
+                                  (global ranking unless --local)
 
-        Limits: --max-ratio keeps at least (1 − R) of every group, in global ranking too;
-        --round-to N keeps widths that are multiples of N (faster kernels). Groups that keep more
-        than asked are listed with the reason.
+        Limits: --max-ratio R keeps at least (1 − R) of every group, in global
+        ranking too; --round-to N keeps widths that are multiples of N (faster
+        kernels). Groups that keep more than asked are listed with the reason.
 
         Examples:
           pare prune resnet50.onnx --method l2 --channel-ratio 0.5 -o slim.onnx
-          pare prune model.onnx --method l2 --flops-reduction 0.5 --max-ratio 0.8 --round-to 8 -o slim.onnx --report r.json
-          pare prune model.onnx --plan plan.json -o slim.onnx
+          pare prune m.onnx --method l2 --flops-reduction 0.5 --max-ratio 0.8 \\
+              --round-to 8 -o slim.onnx --report report.json
+          pare prune m.onnx --plan plan.json -o slim.onnx
         """)
 
     @Argument(help: "The ONNX model to prune.") var model: String
