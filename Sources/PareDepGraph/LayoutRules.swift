@@ -151,9 +151,14 @@ enum LayoutRules {
         guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else { return }
         var pads: [Int64]? = node.ints("pads")
         if pads == nil, node.inputs.count > 1 { pads = state.view.ints(node.inputs[1]) }
-        let hasAxes = node.inputs.count > 3 && !node.inputs[3].isEmpty
-        guard !hasAxes, let p = pads, p.count == 2 * rank, p[1] == 0, p[rank + 1] == 0 else {
-            return OpRules.freezeAll(index, &state, "Pad on the channel axis (or with an axes input)")
+        guard node.inputs.count <= 3 || node.inputs[3].isEmpty else {
+            return OpRules.freezeAll(index, &state, "Pad with an axes input is not supported yet")
+        }
+        guard let p = pads, p.count == 2 * rank else {
+            return OpRules.freezeAll(index, &state, "Pad whose pads are computed at run time (Pare cannot tell whether channels are padded)")
+        }
+        guard p[1] == 0, p[rank + 1] == 0 else {
+            return OpRules.freezeAll(index, &state, "Pad that pads the channel axis")
         }
         state.unite(Slot(x, 1), Slot(y, 1), at: index)
     }

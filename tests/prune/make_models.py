@@ -4,7 +4,8 @@
       residual adds, depthwise and grouped convs (a ResNeXt block), DenseNet-style concat,
       ShuffleNetV2-style split + channel shuffle, flatten → Gemm, squeeze-and-excitation
       (MobileNetV3-style, HardSigmoid gate), an export with BatchNorm folded into the conv,
-      Concat([x, x]), and torchvision ShuffleNetV2 / MobileNetV2 at a small input.
+      Concat([x, x]), a decoder (Pad, ConvTranspose, Resize, Transpose of spatial axes), and
+      torchvision ShuffleNetV2 / MobileNetV2 at a small input.
   OUTDIR/torchvision/<name>.onnx + <name>.pt   ResNet-18, MobileNetV2, CIFAR ResNet-56 (and with
       --big ResNet-50, VGG-16-BN): initializer names = state_dict keys, BatchNormalization kept
       (TrainingMode.PRESERVE with the model in eval mode and no constant folding: the exporter
@@ -40,13 +41,15 @@ def randomize(model):
     return model.eval()
 
 
-def export(model, shape, path, fold_bn=False):
+def export(model, shape, path, fold_bn=False, fold_constants=None):
+    """BN folding needs EVAL mode with constant folding; PRESERVE keeps BatchNormalization nodes
+    and may still fold constant subgraphs (computed Pad pads, Resize scales) when asked."""
     x = torch.randn(*shape)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (x,), path, dynamo=False, opset_version=17,
                           input_names=["input"], output_names=["output"],
-                          do_constant_folding=fold_bn,
+                          do_constant_folding=fold_bn if fold_constants is None else fold_constants,
                           training=torch.onnx.TrainingMode.EVAL if fold_bn else torch.onnx.TrainingMode.PRESERVE)
 
 
@@ -161,6 +164,24 @@ class Twice(nn.Module):
         return self.head(self.mix(torch.cat([x, x], 1)).mean((2, 3)))
 
 
+class Decoder(nn.Module):
+    """Pad, ConvTranspose, Resize and a 1×1 conv after a Transpose that keeps the channel axis."""
+    def __init__(self):
+        super().__init__()
+        self.enc = cbr(3, 8, stride=2)
+        self.up = nn.ConvTranspose2d(8, 6, 2, stride=2)
+        self.bn = nn.BatchNorm2d(6)
+        self.mix = cbr(6, 10, k=1)
+        self.head = nn.Linear(10, 4)
+
+    def forward(self, x):
+        x = nn.functional.pad(self.enc(x), (1, 1, 1, 1))
+        x = torch.relu(self.bn(self.up(x)))
+        x = nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
+        x = self.mix(x.transpose(2, 3))
+        return self.head(x.mean((2, 3)))
+
+
 class CifarBlock(nn.Module):
     def __init__(self, cin, cout, stride):
         super().__init__()
@@ -205,6 +226,7 @@ FIXTURES = {
     "squeeze_excite": (SqueezeExcite, (1, 3, 16, 16), False),
     "bn_folded": (Residual, (1, 3, 16, 16), True),
     "concat_twice": (Twice, (1, 3, 16, 16), False),
+    "decoder": (Decoder, (1, 3, 16, 16), "constants"),
     "tv_shufflenet_v2": (lambda: torchvision.models.shufflenet_v2_x0_5(num_classes=10), (1, 3, 32, 32), False),
     "tv_mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(num_classes=10), (1, 3, 32, 32), False),
 }
@@ -228,7 +250,7 @@ def main():
     for name, (make, shape, fold) in FIXTURES.items():
         path = os.path.join(out, "fixtures", name + ".onnx")
         if not os.path.exists(path):
-            export(randomize(make()), shape, path, fold_bn=fold)
+            export(randomize(make()), shape, path, fold_bn=fold is True, fold_constants=True if fold == "constants" else None)
     for name, (make, shape) in {**TORCHVISION, **(BIG if big else {})}.items():
         path = os.path.join(out, "torchvision", name + ".onnx")
         if not os.path.exists(path):
