@@ -49,9 +49,19 @@ struct CouplingState {
 
     /// The atoms of a slot, allocated on first use. Nil when the extent is unknown; extent-1
     /// slots get atoms too but are never coupled (broadcasting makes them copies).
+    /// The most channel positions one analysis may hold (each costs about 20 bytes): far above any
+    /// real model, low enough that a file declaring absurd extents fails cleanly instead of
+    /// exhausting memory.
+    static let atomBudget = 1 << 27
+    private(set) var overBudget: Slot?
+
     mutating func atoms(_ slot: Slot, knownExtent: Int? = nil) -> (base: Int, extent: Int)? {
         if let s = slots[slot] { return s }
         guard let extent = view.extent(slot.value, slot.axis) ?? knownExtent, extent > 0 else { return nil }
+        guard extent <= Self.atomBudget - sets.count else {
+            if overBudget == nil { overBudget = slot }
+            return nil
+        }
         let s = (base: sets.add(extent), extent: extent)
         slots[slot] = s
         return s

@@ -11,6 +11,11 @@ public enum DependencyGraph {
         let view = try GraphView(model: model, inputShapes: inputShapes)
         var state = CouplingState(view: view)
         for index in view.graph.nodes.indices { OpRules.apply(node: index, to: &state) }
+        if let slot = state.overBudget {
+            throw PareError(.unsupported, place: "value '\(slot.value)' axis \(slot.axis)",
+                            "the model declares more than \(CouplingState.atomBudget) channel positions in all; Pare will not analyse it",
+                            hint: "check the tensor shapes (`pare check`); this is far beyond any real network")
+        }
         for name in view.graphInputs.sorted() where (view.rank(name) ?? 0) >= 2 {
             state.freeze(Slot(name, 1), "graph input '\(name)'")
         }

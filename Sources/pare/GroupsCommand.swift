@@ -38,10 +38,15 @@ struct GroupsCommand: ParsableCommand {
     @Flag(help: "Add the MACs and parameters one channel of each prunable group costs.") var costs = false
     @Option(name: .customLong("input-shape"), help: "Fix an input's shape for analysis (NAME=1x3x224x224); repeatable.")
     var inputShapes: [String] = []
+    @Flag(help: "Analyse a model that fails checker rules anyway.") var force = false
 
     func run() throws {
         let loaded = try ONNXReader.read(path: model)
-        let analysis = try DependencyGraph.analyze(loaded.model, inputShapes: try InputShapes.parse(inputShapes))
+        try Validation.requireValid(loaded, force: force, doing: "analyse")
+        let analysis: DependencyAnalysis
+        do {
+            analysis = try DependencyGraph.analyze(loaded.model, inputShapes: try InputShapes.parse(inputShapes))
+        } catch let error as PareError { throw error.file == nil ? error.inFile(model) : error }
         let channelCosts = costs ? try GroupCost.perChannel(loaded.model, analysis: analysis) : []
         if json {
             print(try GroupsJSON.encode(analysis.groups, costs: channelCosts))

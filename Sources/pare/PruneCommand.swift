@@ -83,7 +83,7 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try ONNXReader.read(path: model)
-        try Validation.requireValid(loaded, force: force)
+        try Validation.requireValid(loaded, force: force, doing: "prune")
         let source: PruneRequest.Source
         if let plan {
             source = .planFile(plan)
@@ -93,7 +93,10 @@ struct PruneCommand: ParsableCommand {
             source = .criterion(Criterion(rawValue: method ?? "")!, target: target,
                                 options: RankingOptions(maxRatio: maxRatio, roundTo: roundTo, global: isGlobal), seed: seed)
         }
-        let outcome = try PruneSession.run(loaded, PruneRequest(source: source, inputShapes: try InputShapes.parse(inputShapes)))
+        let outcome: PruneOutcome
+        do {
+            outcome = try PruneSession.run(loaded, PruneRequest(source: source, inputShapes: try InputShapes.parse(inputShapes)))
+        } catch let error as PareError { throw error.file == nil ? error.inFile(model) : error }
         let start = Date()
         let written = try ONNXWriter.write(outcome.model, to: output, resolver: ExternalDataResolver(modelPath: model))
         let writeSeconds = Date().timeIntervalSince(start)

@@ -14,13 +14,13 @@ enum Validation {
     }
 
     /// Throws a one-line error (exit 1) when the model is invalid, unless forced.
-    static func requireValid(_ loaded: LoadedModel, force: Bool) throws {
+    static func requireValid(_ loaded: LoadedModel, force: Bool, doing action: String = "convert") throws {
         guard let (count, first) = errorSummary(loaded) else { return }
         if force {
-            FileHandleStderr.write("pare: warning: \(loaded.path) has \(count) checker error(s), converting anyway (--force); first: \(first)\n")
+            FileHandleStderr.write("pare: warning: \(loaded.path) has \(count) checker error(s), going on (--force); first: \(first)\n")
             return
         }
         throw PareError(.invalid, file: loaded.path, "the model is invalid (\(count) error(s); first: \(first))",
-                        hint: "run `pare check` for all of them, or pass --force to convert it as it is")
+                        hint: "run `pare check` for all of them, or pass --force to \(action) it as it is")
     }
 }

@@ -3,14 +3,14 @@
 
 Usage: run_hostile.py --pare PATH --dir OUTDIR [--timeout 20] [--jobs 2]
 
-For each file, `pare check FILE`, `pare inspect FILE` and `pare convert FILE TMP/out.onnx` each run with a
-20-second timeout. Each invocation is one test item and passes when:
+For each file, `pare check FILE`, `pare inspect FILE`, `pare convert FILE TMP/out.onnx`, `pare groups FILE`
+and `pare prune FILE --method l2 --channel-ratio 0.5 -o TMP/out.onnx` each run with a 20-second timeout. Each invocation is one test item and passes when:
 
   - it ends by itself within the timeout (no hang, no unbounded allocation stall),
   - its exit status is 1 (read, but invalid) or 2 (could not be read); never 0 (every file is invalid),
     never a signal (crash, abort, OOM kill), never anything else,
   - for exit 2, stderr holds exactly one non-empty line (the one-line error message),
-  - for convert, the output directory is still empty afterwards: no output file, no data file and no
+  - for convert and prune, the output directory is still empty afterwards: no output file, no data file and no
     leftover temporary file (writes are atomic, a failed conversion leaves nothing behind).
 
 The last line of output is exactly "N passed, M failed"; the exit status is 1 when anything failed.
@@ -65,17 +65,20 @@ def judge(r: dict, command: str, leftovers: list[str] | None) -> str | None:
         if len(lines) != 1:
             shown = " | ".join(l.strip()[:120] for l in lines[:3])
             return f"exit 2 with {len(lines)} non-empty stderr lines (expected 1): {shown}"
-    if command == "convert" and leftovers:
-        return f"convert left files behind: {', '.join(sorted(leftovers))}"
+    if command in ("convert", "prune") and leftovers:
+        return f"{command} left files behind: {', '.join(sorted(leftovers))}"
     return None
 
 
 def test_file(pare: str, path: str, timeout: float) -> list[tuple[str, str | None, str]]:
     results = []
-    for command in ("check", "inspect", "convert"):
-        if command == "convert":
+    for command in ("check", "inspect", "convert", "groups", "prune"):
+        if command in ("convert", "prune"):
             with tempfile.TemporaryDirectory(prefix="pare-hostile-") as tmp:
-                r = run([pare, "convert", path, os.path.join(tmp, "out.onnx")], timeout)
+                out = os.path.join(tmp, "out.onnx")
+                argv = [pare, "convert", path, out] if command == "convert" else \
+                    [pare, "prune", path, "--method", "l2", "--channel-ratio", "0.5", "-o", out]
+                r = run(argv, timeout)
                 leftovers = os.listdir(tmp)
         else:
             r = run([pare, command, path], timeout)
@@ -123,7 +126,7 @@ def main() -> int:
                     print(f"ok   {name} [{command}] {said}")
             else:
                 failed.append(f"FAIL {name} [{command}]: {reason} ({said})")
-    print(f"run_hostile: {len(files)} files x 3 commands in {time.time() - t0:.0f}s")
+    print(f"run_hostile: {len(files)} files x 5 commands in {time.time() - t0:.0f}s")
     for line in failed:
         print(line)
     print(f"{passed} passed, {len(failed)} failed")
