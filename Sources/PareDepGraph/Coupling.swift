@@ -74,6 +74,10 @@ struct CouplingState {
 
     /// Identity coupling. Extents must agree; otherwise both sides are frozen (never guessed).
     mutating func unite(_ a: Slot, _ b: Slot, at node: Int) {
+        // An identity coupling states equal extents: a side inference could not size (after an
+        // op whose arguments it could not evaluate) takes the other side's.
+        if let known = atoms(a) { _ = atoms(b, knownExtent: known.extent) }
+        if let known = atoms(b) { _ = atoms(a, knownExtent: known.extent) }
         guard let sa = atoms(a), let sb = atoms(b), sa.extent == sb.extent else {
             let reason = "\(view.nodeLabel(node)): cannot relate the channels of '\(a.value)' and '\(b.value)' (unknown or different extents)"
             freeze(a, reason); freeze(b, reason)

@@ -134,7 +134,15 @@ enum LayoutRules {
     static func resize(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
         guard let x = node.inputs.first, let y = node.outputs.first else { return }
-        guard state.view.extent(x, 1) == state.view.extent(y, 1) else {
+        let inExtent = state.view.extent(x, 1), outExtent = state.view.extent(y, 1)
+        if inExtent == nil || outExtent == nil {
+            // Shapes unknown here: accept only literal scales that keep batch and channels (1, 1, …).
+            let scales = node.inputs.count > 2 && !node.inputs[2].isEmpty
+                ? state.view.weightSource(node.inputs[2])?.tensor.doubleValues() : nil
+            guard let scales, scales.count >= 2, scales[0] == 1, scales[1] == 1 else {
+                return OpRules.freezeAll(index, &state, "\(node.op) whose channel scale Pare cannot read")
+            }
+        } else if inExtent != outExtent {
             return OpRules.freezeAll(index, &state, "\(node.op) that changes the channel count")
         }
         if node.inputs.count > 3, !node.inputs[3].isEmpty {
@@ -150,7 +158,9 @@ enum LayoutRules {
         let node = state.view.graph.nodes[index]
         guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else { return }
         var pads: [Int64]? = node.ints("pads")
-        if pads == nil, node.inputs.count > 1 { pads = state.view.ints(node.inputs[1]) }
+        if pads == nil, node.inputs.count > 1 {
+            pads = state.view.ints(node.inputs[1]) ?? ConstantEvaluator.ints(node.inputs[1], in: state.view)
+        }
         guard node.inputs.count <= 3 || node.inputs[3].isEmpty else {
             return OpRules.freezeAll(index, &state, "Pad with an axes input is not supported yet")
         }
