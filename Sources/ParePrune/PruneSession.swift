@@ -18,7 +18,11 @@ public struct PruneRequest: Sendable {
     }
     public var source: Source
     public var inputShapes: [String: [Int64]]
-    public init(source: Source, inputShapes: [String: [Int64]] = [:]) { self.source = source; self.inputShapes = inputShapes }
+    /// Tensors whose groups stay whole (Torch-Pruning's `ignored_layers`, by weight name).
+    public var keep: [String]
+    public init(source: Source, inputShapes: [String: [Int64]] = [:], keep: [String] = []) {
+        self.source = source; self.inputShapes = inputShapes; self.keep = keep
+    }
 }
 
 public struct PruneOutcome: Sendable {
@@ -36,7 +40,8 @@ public enum PruneSession {
     public static func run(_ loaded: LoadedModel, _ request: PruneRequest) throws -> PruneOutcome {
         var timer = PhaseTimer()
         var model = loaded.model
-        let analysis = try DependencyGraph.analyze(model, inputShapes: request.inputShapes)
+        var analysis = try DependencyGraph.analyze(model, inputShapes: request.inputShapes)
+        try KeepList.apply(request.keep, to: &analysis, file: loaded.path)
         timer.lap("graph")
         model = try ExternalWeights.inline(model, names: analysis.memberStorages, modelPath: loaded.path)
         let plan: PrunePlan
@@ -74,6 +79,23 @@ public enum PruneSession {
         let before = ModelCost.of(model), after = ModelCost.of(pruned)
         return PruneOutcome(model: pruned, analysis: analysis, plan: plan, notes: notes, before: before, after: after,
                             seconds: timer.laps)
+    }
+}
+
+/// `--keep NAME`: every group with NAME as a member stays whole, as if frozen.
+enum KeepList {
+    static func apply(_ names: [String], to analysis: inout DependencyAnalysis, file: String?) throws {
+        for name in names {
+            let hits = analysis.groups.indices.filter { analysis.groups[$0].members.contains { $0.tensor == name } }
+            guard !hits.isEmpty else {
+                throw PareError(.usage, file: file, "--keep '\(name)' is not a member of any group",
+                                hint: "name a weight tensor listed by `pare groups`")
+            }
+            for g in hits where analysis.groups[g].prunable {
+                analysis.groups[g].prunable = false
+                analysis.groups[g].reason = "kept whole by --keep \(name)"
+            }
+        }
     }
 }
 

@@ -33,7 +33,9 @@ struct PruneCommand: ParsableCommand {
 
         Limits: --max-ratio R keeps at least (1 − R) of every group, in global
         ranking too; --round-to N keeps widths that are multiples of N (faster
-        kernels). Groups that keep more than asked are listed with the reason.
+        kernels); --keep WEIGHT leaves that weight's groups whole. Groups that
+        keep more than asked are listed with the reason. The classifier's
+        outputs are never pruned: graph outputs are frozen.
 
         Examples:
           pare prune resnet50.onnx --method l2 --channel-ratio 0.5 -o slim.onnx
@@ -56,6 +58,8 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Write a JSON report of widths, MACs and parameters before and after.") var report: String?
     @Option(name: .customLong("input-shape"), help: "Fix an input's shape for analysis (NAME=1x3x224x224); repeatable.")
     var inputShapes: [String] = []
+    @Option(help: "Keep every group this weight belongs to whole (e.g. a detection head); repeatable.")
+    var keep: [String] = []
     @Flag(help: "Prune a model that fails checker rules anyway.") var force = false
 
     func validate() throws {
@@ -95,7 +99,7 @@ struct PruneCommand: ParsableCommand {
         }
         let outcome: PruneOutcome
         do {
-            outcome = try PruneSession.run(loaded, PruneRequest(source: source, inputShapes: try InputShapes.parse(inputShapes)))
+            outcome = try PruneSession.run(loaded, PruneRequest(source: source, inputShapes: try InputShapes.parse(inputShapes), keep: keep))
         } catch let error as PareError { throw error.file == nil ? error.inFile(model) : error }
         let start = Date()
         let written = try ONNXWriter.write(outcome.model, to: output, resolver: ExternalDataResolver(modelPath: model))

@@ -50,6 +50,10 @@ def main():
             ("unknown method", [args.pare, "prune", args.model, "--method", "taylor", "--channel-ratio", "0.5", "-o", out], "unknown method"),
             ("no criterion or plan", [args.pare, "prune", args.model, "-o", out], "--plan"),
             ("not an ONNX model", [args.pare, "prune", __file__, "--method", "l2", "--channel-ratio", "0.5", "-o", out], "pare:"),
+            ("--keep an unknown tensor", [args.pare, "prune", args.model, "--method", "l2", "--channel-ratio", "0.5",
+                                          "--keep", "no.such.weight", "-o", out], "not a member of any group"),
+            ("plan touching a --keep group", [args.pare, "prune", args.model, "--plan", os.path.join(work, "plan2.json"),
+                                              "--keep", name, "-o", out], "kept whole by --keep"),
             ("unreachable FLOPs target", [args.pare, "prune", args.model, "--method", "l2", "--flops-reduction", "0.99",
                                           "--max-ratio", "0.1", "-o", out], "at most"),
         ]
