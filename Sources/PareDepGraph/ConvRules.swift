@@ -24,11 +24,12 @@ enum ConvRules {
             }
             state.member(b, axis: 0, role: .producer, node: index, operand: 2, coupledTo: out)
         }
-        guard let inChannels = state.view.extent(x, 1), groups >= 1, inChannels == perGroupIn * groups,
+        guard let inChannels = state.extent(input), groups >= 1, inChannels == perGroupIn * groups,
               outChannels % groups == 0 else {
             state.member(w, axis: 1, role: .consumer, node: index, operand: 1, coupledTo: nil)
             let reason = "\(state.view.nodeLabel(index)): the input channel count is unknown or inconsistent with the weight"
             state.freeze(Slot(w.storage, 1), reason)
+            state.freeze(input, reason)
             if groups != 1 { state.freeze(out, reason) }
             return
         }

@@ -104,5 +104,8 @@ struct CouplingState {
 
     func hasAtoms(_ slot: Slot) -> Bool { slots[slot] != nil }
 
+    /// A slot's channel count: inferred, or fixed by an earlier rule when inference lost it.
+    func extent(_ slot: Slot) -> Int? { view.extent(slot.value, slot.axis) ?? slots[slot]?.extent }
+
     var allSlots: [Slot: (base: Int, extent: Int)] { slots }
 }

@@ -6,9 +6,11 @@ import PareIR
 enum ElementwiseRules {
     static func broadcast(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
-        guard let y = node.outputs.first, let outRank = state.view.rank(y), outRank >= 2 else { return }
+        guard let y = node.outputs.first, let outRank = state.view.rank(y), outRank >= 2 else {
+            return OpRules.freezeAll(index, &state, "shapes Pare could not infer")
+        }
         let out = Slot(y, 1)
-        guard let channels = state.view.extent(y, 1) else {
+        guard let channels = state.extent(out) else {
             return OpRules.freezeAll(index, &state, "unknown channel count")
         }
         for operand in node.inputs where !operand.isEmpty {
@@ -16,7 +18,7 @@ enum ElementwiseRules {
                 return OpRules.freezeAll(index, &state, "operand '\(operand)' has no known shape")
             }
             let axis = 1 - (outRank - rank)
-            guard axis >= 0, let extent = state.view.extent(operand, axis), extent == channels, extent > 1 else { continue }
+            guard axis >= 0, let extent = state.extent(Slot(operand, axis)), extent == channels, extent > 1 else { continue }
             if let w = state.view.weightSource(operand) {
                 state.member(w, axis: axis, role: .other, node: index, operand: -1, coupledTo: out)
             } else if axis == 1 {

@@ -6,7 +6,9 @@ import PareIR
 enum LayoutRules {
     static func concat(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
-        guard let y = node.outputs.first, let rank = state.view.rank(y), rank >= 2 else { return }
+        guard let y = node.outputs.first, let rank = state.view.rank(y), rank >= 2 else {
+            return OpRules.freezeAll(index, &state, "shapes Pare could not infer")
+        }
         let axis = OpRules.normalize(node.int("axis") ?? 1, rank: rank)
         guard axis == 1 else {
             for x in node.inputs where !x.isEmpty { state.unite(Slot(x, 1), Slot(y, 1), at: index) }
@@ -28,7 +30,9 @@ enum LayoutRules {
 
     static func split(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
-        guard let x = node.inputs.first, let rank = state.view.rank(x), rank >= 2 else { return }
+        guard let x = node.inputs.first, let rank = state.view.rank(x), rank >= 2 else {
+            return OpRules.freezeAll(index, &state, "shapes Pare could not infer")
+        }
         let axis = OpRules.normalize(node.int("axis") ?? 0, rank: rank)
         let outputs = node.outputs.filter { !$0.isEmpty }
         guard axis == 1 else {
@@ -48,7 +52,9 @@ enum LayoutRules {
 
     static func flatten(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
-        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else { return }
+        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else {
+            return OpRules.freezeAll(index, &state, "shapes Pare could not infer")
+        }
         let axis = OpRules.normalize(node.int("axis") ?? 1, rank: rank)
         guard axis == 1 else { return OpRules.freezeAll(index, &state, "Flatten at axis \(axis) merges the channel axis with the batch") }
         flattenBlock(from: x, to: y, node: index, &state)
@@ -109,7 +115,9 @@ enum LayoutRules {
 
     static func transpose(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
-        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else { return }
+        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else {
+            return OpRules.freezeAll(index, &state, "shapes Pare could not infer")
+        }
         let perm = node.ints("perm") ?? (0..<Int64(rank)).reversed().map { $0 }
         guard perm.count == rank, rank >= 2, perm[0] == 0, perm[1] == 1 else {
             return OpRules.freezeAll(index, &state, "Transpose that moves the channel axis")
@@ -120,7 +128,7 @@ enum LayoutRules {
     static func squeezeUnsqueeze(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
         guard let x = node.inputs.first, let y = node.outputs.first, let inRank = state.view.rank(x),
-              let outRank = state.view.rank(y) else { return }
+              let outRank = state.view.rank(y) else { return OpRules.freezeAll(index, &state, "shapes Pare could not infer") }
         if state.view.weightSource(x) != nil { return }
         var axes: [Int64]? = node.ints("axes")
         if axes == nil, node.inputs.count > 1, !node.inputs[1].isEmpty { axes = state.view.ints(node.inputs[1]) }
@@ -156,7 +164,9 @@ enum LayoutRules {
 
     static func pad(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
-        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else { return }
+        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else {
+            return OpRules.freezeAll(index, &state, "shapes Pare could not infer")
+        }
         var pads: [Int64]? = node.ints("pads")
         if pads == nil, node.inputs.count > 1 {
             pads = state.view.ints(node.inputs[1]) ?? ConstantEvaluator.ints(node.inputs[1], in: state.view)

@@ -23,7 +23,9 @@ enum NormRules {
 
     static func layerNorm(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
-        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else { return }
+        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else {
+            return OpRules.freezeAll(index, &state, "shapes Pare could not infer")
+        }
         let axis = OpRules.normalize(node.int("axis") ?? -1, rank: rank)
         if axis <= 1 { return OpRules.freezeAll(index, &state, "LayerNormalization over the channel axis (lossy)") }
         state.unite(Slot(x, 1), Slot(y, 1), at: index)
@@ -31,7 +33,9 @@ enum NormRules {
 
     static func softmax(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
-        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else { return }
+        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x) else {
+            return OpRules.freezeAll(index, &state, "shapes Pare could not infer")
+        }
         let opset = state.view.opset
         let axis = OpRules.normalize(node.int("axis") ?? (opset >= 13 ? -1 : 1), rank: rank)
         // Before opset 13 softmax flattens every axis from `axis` on, so axis ≤ 1 mixes channels.
@@ -43,7 +47,9 @@ enum NormRules {
 
     static func reduce(_ index: Int, _ state: inout CouplingState) {
         let node = state.view.graph.nodes[index]
-        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x), rank >= 2 else { return }
+        guard let x = node.inputs.first, let y = node.outputs.first, let rank = state.view.rank(x), rank >= 2 else {
+            return OpRules.freezeAll(index, &state, "shapes Pare could not infer")
+        }
         var axes: [Int64]? = node.ints("axes")
         if axes == nil, node.inputs.count > 1, !node.inputs[1].isEmpty { axes = state.view.ints(node.inputs[1]) }
         guard let reduced = axes.map({ Set($0.map { OpRules.normalize($0, rank: rank) }) }), !reduced.isEmpty,

@@ -61,7 +61,8 @@ enum OpRules {
         let node = state.view.graph.nodes[index]
         guard let x = node.inputs.first, let y = node.outputs.first, !x.isEmpty else { return }
         if state.view.weightSource(x) != nil { return }  // a Cast/Identity of a weight: plumbing, not a feature map
-        guard (state.view.rank(x) ?? 0) >= 2 else { return }
+        // Unknown rank still passes channels on when an earlier rule gave the input channels.
+        guard (state.view.rank(x) ?? 0) >= 2 || state.hasAtoms(Slot(x, 1)) else { return }
         state.unite(Slot(x, 1), Slot(y, 1), at: index)
         for extra in node.outputs.dropFirst() where !extra.isEmpty && (state.view.rank(extra) ?? 0) >= 2 {
             state.freeze(Slot(extra, 1), "\(state.view.nodeLabel(index)): output '\(extra)' is not a feature map")
