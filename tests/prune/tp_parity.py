@@ -49,16 +49,10 @@ def tp_members(DG, group):
         module = dep.target.module
         name = DG._module2name.get(module)
         out = DG.is_out_channel_pruning_fn(dep.handler)
-        if isinstance(module, nn.Conv2d):
-            depthwise = module.groups == module.in_channels == module.out_channels and module.groups > 1
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            # A depthwise conv is pruned on its outputs whichever side the group reached it from.
+            depthwise = isinstance(module, nn.Conv2d) and module.groups == module.in_channels == module.out_channels > 1
             if out or depthwise:
-                members.add((name + ".weight", 0))
-                if module.bias is not None:
-                    members.add((name + ".bias", 0))
-            else:
-                members.add((name + ".weight", 1))
-        elif isinstance(module, nn.Linear):
-            if out:
                 members.add((name + ".weight", 0))
                 if module.bias is not None:
                     members.add((name + ".bias", 0))
