@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "PareCheckTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareCheck"],
                     swiftSettings: strict),
         .testTarget(name: "PareIRTests", dependencies: ["PareCore", "PareIR", "PareONNX"], swiftSettings: strict),
-        .testTarget(name: "PareKernelsTests", dependencies: ["PareKernels"], swiftSettings: strict),
+        .testTarget(name: "PareKernelsTests", dependencies: ["PareCore", "PareKernels"], swiftSettings: strict),
         .testTarget(name: "PareFormatsTests", dependencies: ["PareFormats"], swiftSettings: strict),
         .testTarget(name: "PareSafetensorsTests", dependencies: ["PareCore", "PareSafetensors", "PareTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strict),

@@ -1,0 +1,155 @@
+/// The geometry of a 2-D convolution over NCHW tensors (ONNX Conv: pads begin/end per axis,
+/// strides, dilations, groups), with the output extents it implies.
+public struct Conv2DShape: Sendable, Equatable {
+    public var batch: Int, inChannels: Int, height: Int, width: Int
+    public var outChannels: Int, kernelH: Int, kernelW: Int
+    public var strideH = 1, strideW = 1, dilationH = 1, dilationW = 1
+    public var padTop = 0, padLeft = 0, padBottom = 0, padRight = 0
+    public var groups = 1
+
+    public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernelH: Int, kernelW: Int) {
+        self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
+        self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
+    }
+
+    public var outHeight: Int { (height + padTop + padBottom - dilationH * (kernelH - 1) - 1) / strideH + 1 }
+    public var outWidth: Int { (width + padLeft + padRight - dilationW * (kernelW - 1) - 1) / strideW + 1 }
+    /// Input channels each output channel reads (the weight's axis 1).
+    public var channelsPerGroup: Int { inChannels / groups }
+
+    /// Why these numbers cannot describe a convolution, or nil when they can.
+    public var problem: String? {
+        if [batch, inChannels, height, width, outChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, groups]
+            .contains(where: { $0 < 1 }) { return "every extent, stride, dilation and group count must be positive" }
+        if [padTop, padLeft, padBottom, padRight].contains(where: { $0 < 0 }) { return "pads must not be negative" }
+        if inChannels % groups != 0 || outChannels % groups != 0 { return "channels must be divisible by the group count" }
+        if outHeight < 1 || outWidth < 1 { return "the kernel does not fit the padded input" }
+        return nil
+    }
+}
+
+/// 2-D convolution, y = conv(x, w) + b, NCHW with weights [M, C/groups, kH, kW].
+///
+/// `forward` picks a scheme by shape: a 1×1 stride-1 unpadded conv is one GEMM per image (the
+/// input already is the column matrix); depthwise convs (one input channel per group) run
+/// directly, since their GEMMs would have one row; everything else lowers each image and group
+/// to columns (im2col) and multiplies with OpenBLAS. `reference` is the definition, in Double.
+public enum Conv2D {
+    public static func forward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>) {
+        precondition(s.problem == nil, "Conv2D: \(s.problem ?? "")")
+        let outPlane = s.outHeight * s.outWidth, inPlane = s.height * s.width
+        let mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
+        let k = cPerGroup * s.kernelH * s.kernelW
+        if s.groups == s.inChannels && cPerGroup == 1 {
+            depthwise(s, x, w, y)
+        } else if s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1
+                    && s.padTop == 0 && s.padLeft == 0 && s.padBottom == 0 && s.padRight == 0 {
+            for n in 0..<s.batch {
+                for g in 0..<s.groups {
+                    Gemm.sgemm(m: mPerGroup, n: outPlane, k: k, a: w + g * mPerGroup * k, lda: k,
+                               b: x + (n * s.inChannels + g * cPerGroup) * inPlane, ldb: inPlane,
+                               c: y + (n * s.outChannels + g * mPerGroup) * outPlane, ldc: outPlane)
+                }
+            }
+        } else {
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * outPlane)
+            defer { columns.deallocate() }
+            for n in 0..<s.batch {
+                for g in 0..<s.groups {
+                    im2col(s, x + (n * s.inChannels + g * cPerGroup) * inPlane, channels: cPerGroup, into: columns)
+                    Gemm.sgemm(m: mPerGroup, n: outPlane, k: k, a: w + g * mPerGroup * k, lda: k, b: columns, ldb: outPlane,
+                               c: y + (n * s.outChannels + g * mPerGroup) * outPlane, ldc: outPlane)
+                }
+            }
+        }
+        if let bias {
+            for n in 0..<s.batch {
+                for m in 0..<s.outChannels {
+                    let plane = y + (n * s.outChannels + m) * outPlane
+                    for i in 0..<outPlane { plane[i] += bias[m] }
+                }
+            }
+        }
+    }
+
+    /// Rows (c, ky, kx), columns (oy, ox): the input value each kernel tap sees, 0 in padding.
+    static func im2col(_ s: Conv2DShape, _ x: UnsafePointer<Float>, channels: Int, into columns: UnsafeMutablePointer<Float>) {
+        let oh = s.outHeight, ow = s.outWidth
+        var row = 0
+        for c in 0..<channels {
+            for ky in 0..<s.kernelH {
+                for kx in 0..<s.kernelW {
+                    let dst = columns + row * oh * ow
+                    for oy in 0..<oh {
+                        let iy = oy * s.strideH - s.padTop + ky * s.dilationH
+                        let line = dst + oy * ow
+                        guard iy >= 0 && iy < s.height else { line.update(repeating: 0, count: ow); continue }
+                        let src = x + (c * s.height + iy) * s.width
+                        for ox in 0..<ow {
+                            let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
+                            line[ox] = ix >= 0 && ix < s.width ? src[ix] : 0
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// One input channel per group (with an optional depth multiplier): direct loops.
+    static func depthwise(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let oh = s.outHeight, ow = s.outWidth, multiplier = s.outChannels / s.groups
+        for n in 0..<s.batch {
+            for m in 0..<s.outChannels {
+                let c = m / multiplier
+                let src = x + (n * s.inChannels + c) * s.height * s.width
+                let taps = w + m * s.kernelH * s.kernelW
+                let dst = y + (n * s.outChannels + m) * oh * ow
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var acc: Float = 0
+                        for ky in 0..<s.kernelH {
+                            let iy = oy * s.strideH - s.padTop + ky * s.dilationH
+                            guard iy >= 0 && iy < s.height else { continue }
+                            for kx in 0..<s.kernelW {
+                                let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
+                                if ix >= 0 && ix < s.width { acc += src[iy * s.width + ix] * taps[ky * s.kernelW + kx] }
+                            }
+                        }
+                        dst[oy * ow + ox] = acc
+                    }
+                }
+            }
+        }
+    }
+
+    /// The definition, accumulated in Double: what tests compare `forward` with.
+    public static func reference(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                                 bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>) {
+        let oh = s.outHeight, ow = s.outWidth, mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
+        for n in 0..<s.batch {
+            for m in 0..<s.outChannels {
+                let g = m / mPerGroup
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var acc = Double(bias?[m] ?? 0)
+                        for c in 0..<cPerGroup {
+                            for ky in 0..<s.kernelH {
+                                for kx in 0..<s.kernelW {
+                                    let iy = oy * s.strideH - s.padTop + ky * s.dilationH
+                                    let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
+                                    guard iy >= 0 && iy < s.height && ix >= 0 && ix < s.width else { continue }
+                                    let xv = x[((n * s.inChannels + g * cPerGroup + c) * s.height + iy) * s.width + ix]
+                                    let wv = w[((m * cPerGroup + c) * s.kernelH + ky) * s.kernelW + kx]
+                                    acc += Double(xv) * Double(wv)
+                                }
+                            }
+                        }
+                        y[((n * s.outChannels + m) * oh + oy) * ow + ox] = Float(acc)
+                    }
+                }
+            }
+        }
+    }
+}
