@@ -81,6 +81,4 @@ public struct DependencyAnalysis: Sendable {
     /// The extent a slot had before pruning.
     public func extent(of slot: Slot) -> Int? { slots[slot]?.count }
 
-    /// Every slot with channels, for callers that verify predicted extents after surgery.
-    public var channelSlots: [Slot] { slots.keys.sorted() }
 }

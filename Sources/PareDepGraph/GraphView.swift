@@ -57,8 +57,8 @@ struct GraphView {
         var name = value
         var hops = 0
         while hops < 64 {
-            if let t = initializers[name], !graphInputs.contains(name) { return WeightSource(storage: name, tensor: t, constantNode: nil) }
-            if let c = constants[name] { return WeightSource(storage: name, tensor: c.tensor, constantNode: c.node) }
+            if let t = initializers[name], !graphInputs.contains(name) { return WeightSource(storage: name, tensor: t) }
+            if let c = constants[name] { return WeightSource(storage: name, tensor: c.tensor) }
             guard let p = producer[name], graph.nodes[p].op == "Identity", let src = graph.nodes[p].inputs.first else { return nil }
             name = src
             hops += 1
@@ -96,6 +96,4 @@ struct WeightSource {
     /// The initializer or Constant output that gets sliced.
     var storage: String
     var tensor: Tensor
-    /// The Constant node holding the tensor, when it is not an initializer.
-    var constantNode: Int?
 }
