@@ -33,6 +33,11 @@ let package = Package(
         .target(name: "PareCore", dependencies: ["CPareSys"], swiftSettings: strict),
         .target(name: "PareIR", dependencies: ["PareCore"], swiftSettings: strict),
         .target(name: "PareKernels", dependencies: ["PareCore", "CBLAS"], swiftSettings: strict),
+        // The engine's dense tensor (float32/int64/bool) and its conversion from ONNX tensors.
+        .target(name: "PareEngine", dependencies: ["PareCore", "PareIR", "PareKernels"], swiftSettings: strict),
+        // The executor: ONNX graph → folded, fused plan per input shape, run on PareKernels.
+        .target(name: "PareRuntime", dependencies: ["PareCore", "PareIR", "PareEngine", "PareKernels", "PareONNX"],
+                swiftSettings: strict),
         .target(name: "PareONNX", dependencies: ["PareCore", "PareIR", "COnnxProto", "CProtobufC"],
                 swiftSettings: strict),
         .target(name: "PareCheck", dependencies: ["PareCore", "PareIR", "PareONNX"], swiftSettings: strict),
@@ -54,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "pare",
             dependencies: ["PareCore", "PareIR", "PareONNX", "PareCheck", "PareFormats", "PareKernels",
-                           "PareDepGraph", "ParePrune",
+                           "PareDepGraph", "ParePrune", "PareEngine", "PareRuntime", "PareNumPy",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 

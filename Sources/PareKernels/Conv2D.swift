@@ -35,14 +35,23 @@ public struct Conv2DShape: Sendable, Equatable {
 /// directly, since their GEMMs would have one row; everything else lowers each image and group
 /// to columns (im2col) and multiplies with OpenBLAS. `reference` is the definition, in Double.
 public enum Conv2D {
+    /// Floats of scratch space `forward` needs for the column matrix of one image and group.
+    public static func scratchCount(_ s: Conv2DShape) -> Int {
+        s.channelsPerGroup * s.kernelH * s.kernelW * s.outHeight * s.outWidth
+    }
+
+    /// `scratch` (at least `scratchCount` floats) is reused across calls when given, because a fresh
+    /// multi-megabyte block per call costs page faults comparable to the GEMM of a small layer.
+    /// `pool` spreads the column lowering and depthwise loops over threads (GEMM uses OpenBLAS's).
     public static func forward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>) {
+                               bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                               scratch: UnsafeMutablePointer<Float>? = nil, pool: WorkerPool? = nil) {
         precondition(s.problem == nil, "Conv2D: \(s.problem ?? "")")
         let outPlane = s.outHeight * s.outWidth, inPlane = s.height * s.width
         let mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
         let k = cPerGroup * s.kernelH * s.kernelW
         if s.groups == s.inChannels && cPerGroup == 1 {
-            depthwise(s, x, w, y)
+            depthwise(s, x, w, y, pool: pool)
         } else if s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1
                     && s.padTop == 0 && s.padLeft == 0 && s.padBottom == 0 && s.padRight == 0 {
             for n in 0..<s.batch {
@@ -53,11 +62,12 @@ public enum Conv2D {
                 }
             }
         } else {
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * outPlane)
-            defer { columns.deallocate() }
+            let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: k * outPlane) : nil
+            defer { owned?.deallocate() }
+            let columns = scratch ?? owned!
             for n in 0..<s.batch {
                 for g in 0..<s.groups {
-                    im2col(s, x + (n * s.inChannels + g * cPerGroup) * inPlane, channels: cPerGroup, into: columns)
+                    im2col(s, x + (n * s.inChannels + g * cPerGroup) * inPlane, channels: cPerGroup, into: columns, pool: pool)
                     Gemm.sgemm(m: mPerGroup, n: outPlane, k: k, a: w + g * mPerGroup * k, lda: k, b: columns, ldb: outPlane,
                                c: y + (n * s.outChannels + g * mPerGroup) * outPlane, ldc: outPlane)
                 }
@@ -67,19 +77,31 @@ public enum Conv2D {
             for n in 0..<s.batch {
                 for m in 0..<s.outChannels {
                     let plane = y + (n * s.outChannels + m) * outPlane
-                    for i in 0..<outPlane { plane[i] += bias[m] }
+                    let b = bias[m]
+                    for i in 0..<outPlane { plane[i] += b }
                 }
             }
         }
     }
 
     /// Rows (c, ky, kx), columns (oy, ox): the input value each kernel tap sees, 0 in padding.
-    static func im2col(_ s: Conv2DShape, _ x: UnsafePointer<Float>, channels: Int, into columns: UnsafeMutablePointer<Float>) {
+    static func im2col(_ s: Conv2DShape, _ x: UnsafePointer<Float>, channels: Int, into columns: UnsafeMutablePointer<Float>,
+                       pool: WorkerPool?) {
+        nonisolated(unsafe) let x = x, columns = columns
+        if let pool, pool.threadCount > 1, channels > 1 {
+            pool.parallelRanges(channels) { range in lowerChannels(s, x, range, columns) }
+        } else {
+            lowerChannels(s, x, 0..<channels, columns)
+        }
+    }
+
+    private static func lowerChannels(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ channels: Range<Int>,
+                                      _ columns: UnsafeMutablePointer<Float>) {
         let oh = s.outHeight, ow = s.outWidth
-        var row = 0
-        for c in 0..<channels {
+        for c in channels {
             for ky in 0..<s.kernelH {
                 for kx in 0..<s.kernelW {
+                    let row = (c * s.kernelH + ky) * s.kernelW + kx
                     let dst = columns + row * oh * ow
                     for oy in 0..<oh {
                         let iy = oy * s.strideH - s.padTop + ky * s.dilationH
@@ -91,17 +113,28 @@ public enum Conv2D {
                             line[ox] = ix >= 0 && ix < s.width ? src[ix] : 0
                         }
                     }
-                    row += 1
                 }
             }
         }
     }
 
     /// One input channel per group (with an optional depth multiplier): direct loops.
-    static func depthwise(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    static func depthwise(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                          pool: WorkerPool?) {
+        nonisolated(unsafe) let x = x, w = w, y = y
+        if let pool, pool.threadCount > 1 {
+            pool.parallelRanges(s.batch * s.outChannels) { planes in depthwisePlanes(s, x, w, y, planes) }
+        } else {
+            depthwisePlanes(s, x, w, y, 0..<(s.batch * s.outChannels))
+        }
+    }
+
+    private static func depthwisePlanes(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                        _ y: UnsafeMutablePointer<Float>, _ planes: Range<Int>) {
         let oh = s.outHeight, ow = s.outWidth, multiplier = s.outChannels / s.groups
-        for n in 0..<s.batch {
-            for m in 0..<s.outChannels {
+        for plane in planes {
+            let n = plane / s.outChannels, m = plane % s.outChannels
+            do {
                 let c = m / multiplier
                 let src = x + (n * s.inChannels + c) * s.height * s.width
                 let taps = w + m * s.kernelH * s.kernelW

@@ -22,7 +22,7 @@ struct Pare: ParsableCommand {
         input or usage error.
         """,
         version: PareVersion.string,
-        subcommands: [CheckCommand.self, InspectCommand.self, ConvertCommand.self, GroupsCommand.self, PruneCommand.self,
+        subcommands: [CheckCommand.self, InspectCommand.self, ConvertCommand.self, GroupsCommand.self, PruneCommand.self, RunCommand.self, BenchCommand.self,
                       VersionCommand.self])
 
     /// Runs the CLI with Pare's exit-code contract: errors are one line on stderr; usage errors and

@@ -1,0 +1,112 @@
+/// The window geometry of a 2-D pooling over NCHW (1-D pools use height 1).
+public struct Pool2DShape: Sendable, Equatable {
+    public var batch: Int, channels: Int, height: Int, width: Int
+    public var kernelH: Int, kernelW: Int
+    public var strideH = 1, strideW = 1, dilationH = 1, dilationW = 1
+    public var padTop = 0, padLeft = 0, padBottom = 0, padRight = 0
+    public var ceilMode = false
+
+    public init(batch: Int, channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int) {
+        self.batch = batch; self.channels = channels; self.height = height; self.width = width
+        self.kernelH = kernelH; self.kernelW = kernelW
+    }
+
+    static func extent(_ size: Int, _ k: Int, _ s: Int, _ d: Int, _ p0: Int, _ p1: Int, _ ceil: Bool) -> Int {
+        let span = size + p0 + p1 - d * (k - 1) - 1
+        guard span >= 0 else { return 0 }
+        var out = (ceil ? (span + s - 1) / s : span / s) + 1
+        // With ceil_mode the last window must start inside the input or left padding (PyTorch, ONNX).
+        if ceil && (out - 1) * s >= size + p0 { out -= 1 }
+        return out
+    }
+
+    public var outHeight: Int { Pool2DShape.extent(height, kernelH, strideH, dilationH, padTop, padBottom, ceilMode) }
+    public var outWidth: Int { Pool2DShape.extent(width, kernelW, strideW, dilationW, padLeft, padRight, ceilMode) }
+}
+
+public enum Pool2D {
+    /// Max over each window (padding never wins), parallel over planes.
+    public static func max(_ s: Pool2DShape, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        let oh = s.outHeight, ow = s.outWidth
+        nonisolated(unsafe) let x = x, y = y
+        pool.parallelRanges(s.batch * s.channels, grain: 4) { planes in
+            for p in planes {
+                let src = x + p * s.height * s.width, dst = y + p * oh * ow
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity
+                        for ky in 0..<s.kernelH {
+                            let iy = oy * s.strideH - s.padTop + ky * s.dilationH
+                            guard iy >= 0 && iy < s.height else { continue }
+                            for kx in 0..<s.kernelW {
+                                let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
+                                guard ix >= 0 && ix < s.width else { continue }
+                                let v = src[iy * s.width + ix]
+                                if v > best || v.isNaN { best = v }
+                            }
+                        }
+                        dst[oy * ow + ox] = best
+                    }
+                }
+            }
+        }
+    }
+
+    /// Mean over each window. `countIncludePad` divides by the window clipped to the padded
+    /// input (ONNX and PyTorch: the part past the padding, which ceil_mode can add, never counts);
+    /// otherwise by the taps that land inside the input.
+    public static func average(_ s: Pool2DShape, countIncludePad: Bool, _ x: UnsafePointer<Float>,
+                               _ y: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        let oh = s.outHeight, ow = s.outWidth
+        nonisolated(unsafe) let x = x, y = y
+        pool.parallelRanges(s.batch * s.channels, grain: 4) { planes in
+            for p in planes {
+                let src = x + p * s.height * s.width, dst = y + p * oh * ow
+                for oy in 0..<oh {
+                    let y0 = oy * s.strideH - s.padTop
+                    let y1 = Swift.min(y0 + (s.kernelH - 1) * s.dilationH + 1, s.height + s.padBottom)
+                    for ox in 0..<ow {
+                        let x0 = ox * s.strideW - s.padLeft
+                        let x1 = Swift.min(x0 + (s.kernelW - 1) * s.dilationW + 1, s.width + s.padRight)
+                        var sum: Float = 0
+                        var inside = 0, padded = 0
+                        for ky in 0..<s.kernelH {
+                            let iy = y0 + ky * s.dilationH
+                            guard iy < y1 else { continue }
+                            for kx in 0..<s.kernelW {
+                                let ix = x0 + kx * s.dilationW
+                                guard ix < x1 else { continue }
+                                padded += 1
+                                guard iy >= 0 && iy < s.height && ix >= 0 && ix < s.width else { continue }
+                                sum += src[iy * s.width + ix]
+                                inside += 1
+                            }
+                        }
+                        let divisor = countIncludePad ? padded : inside
+                        dst[oy * ow + ox] = divisor > 0 ? sum / Float(divisor) : 0
+                    }
+                }
+            }
+        }
+    }
+
+    /// Global average or max over each H×W plane.
+    public static func global(max useMax: Bool, planes: Int, size: Int, _ x: UnsafePointer<Float>,
+                              _ y: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        nonisolated(unsafe) let x = x, y = y
+        pool.parallelRanges(planes, grain: 16) { range in
+            for p in range {
+                let src = x + p * size
+                if useMax {
+                    var best = -Float.infinity
+                    for i in 0..<size where src[i] > best || src[i].isNaN { best = src[i] }
+                    y[p] = best
+                } else {
+                    var sum: Float = 0
+                    for i in 0..<size { sum += src[i] }
+                    y[p] = sum / Float(Swift.max(size, 1))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import PareEngine
+import PareKernels
+
+/// Conv, ConvTranspose and the pools: attribute decoding (auto_pad, 1-D as 2-D) around the kernels.
+enum ConvOps {
+    /// Spatial geometry shared by Conv and the pools, for 1-D (rank 3) and 2-D (rank 4) inputs.
+    struct Window {
+        var size: [Int], kernel: [Int], strides: [Int], dilations: [Int], padBegin: [Int], padEnd: [Int]
+    }
+
+    static func window(_ call: OpCall, input: [Int], kernel: [Int], ceil: Bool = false) throws -> Window {
+        let spatial = Array(input.dropFirst(2))
+        let r = spatial.count
+        guard r == 1 || r == 2 else { throw OpFailure("only 1-D and 2-D spatial inputs are supported, got shape \(input)") }
+        guard kernel.count == r else { throw OpFailure("kernel rank \(kernel.count) does not match input shape \(input)") }
+        let strides = call.ints("strides") ?? Array(repeating: 1, count: r)
+        let dilations = call.ints("dilations") ?? Array(repeating: 1, count: r)
+        guard strides.count == r, dilations.count == r else { throw OpFailure("strides/dilations must have \(r) entries") }
+        var pads = call.ints("pads") ?? Array(repeating: 0, count: 2 * r)
+        guard pads.count == 2 * r else { throw OpFailure("pads must have \(2 * r) entries, got \(pads.count)") }
+        let autoPad = call.string("auto_pad", "NOTSET")
+        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            for i in 0..<r {
+                let out = (spatial[i] + strides[i] - 1) / strides[i]
+                let total = max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - spatial[i])
+                let small = total / 2
+                pads[i] = autoPad == "SAME_UPPER" ? small : total - small
+                pads[i + r] = total - pads[i]
+            }
+        } else if autoPad == "VALID" {
+            pads = Array(repeating: 0, count: 2 * r)
+        }
+        return Window(size: spatial, kernel: kernel, strides: strides, dilations: dilations,
+                      padBegin: Array(pads[0..<r]), padEnd: Array(pads[r...]))
+    }
+
+    static func conv(_ call: OpCall) throws -> [DenseTensor] {
+        let x = try call.floatInput(0), w = try call.floatInput(1)
+        let b = try call.optionalInput(2).map { t -> DenseTensor in
+            guard t.kind == .float32 else { throw OpFailure("bias must be float32") }
+            return t
+        }
+        guard x.rank == w.rank, x.rank == 3 || x.rank == 4 else {
+            throw OpFailure("input \(x.shape) and weight \(w.shape) must both be 3-D or 4-D")
+        }
+        let groups = call.int("group", 1)
+        let win = try window(call, input: x.shape, kernel: Array(w.shape.dropFirst(2)))
+        let two = win.size.count == 2
+        var s = Conv2DShape(batch: x.shape[0], inChannels: x.shape[1], height: two ? win.size[0] : 1, width: win.size.last!,
+                            outChannels: w.shape[0], kernelH: two ? win.kernel[0] : 1, kernelW: win.kernel.last!)
+        s.groups = groups
+        s.strideH = two ? win.strides[0] : 1; s.strideW = win.strides.last!
+        s.dilationH = two ? win.dilations[0] : 1; s.dilationW = win.dilations.last!
+        s.padTop = two ? win.padBegin[0] : 0; s.padLeft = win.padBegin.last!
+        s.padBottom = two ? win.padEnd[0] : 0; s.padRight = win.padEnd.last!
+        if let problem = s.problem { throw OpFailure("input \(x.shape), weight \(w.shape): \(problem)") }
+        guard w.shape[1] * groups == x.shape[1] else {
+            throw OpFailure("input has \(x.shape[1]) channels but weight \(w.shape) with group=\(groups) expects \(w.shape[1] * groups)")
+        }
+        if let b, b.count != s.outChannels { throw OpFailure("bias has \(b.count) values for \(s.outChannels) output channels") }
+        let outShape = two ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
+        let y = call.output(outShape)
+        let scratch = call.context.scratch(Conv2D.scratchCount(s))
+        Conv2D.forward(s, input: x.pointer, weight: w.pointer, bias: b.map { UnsafePointer($0.pointer) }, output: y.pointer,
+                       scratch: scratch, pool: call.pool)
+        call.activation?.apply(y.pointer, y.count)
+        return [y]
+    }
+
+    static func convTranspose(_ call: OpCall) throws -> [DenseTensor] {
+        let x = try call.floatInput(0), w = try call.floatInput(1)
+        let b = call.optionalInput(2)
+        guard x.rank == w.rank, x.rank == 3 || x.rank == 4 else {
+            throw OpFailure("input \(x.shape) and weight \(w.shape) must both be 3-D or 4-D")
+        }
+        let groups = call.int("group", 1)
+        guard groups >= 1, x.shape[1] == w.shape[0], x.shape[1] % groups == 0 else {
+            throw OpFailure("input has \(x.shape[1]) channels but the weight \(w.shape) expects \(w.shape[0])")
+        }
+        let r = x.rank - 2
+        let spatial = Array(x.shape.dropFirst(2)), kernel = Array(w.shape.dropFirst(2))
+        let strides = call.ints("strides") ?? Array(repeating: 1, count: r)
+        let dilations = call.ints("dilations") ?? Array(repeating: 1, count: r)
+        let outputPadding = call.ints("output_padding") ?? Array(repeating: 0, count: r)
+        var pads = call.ints("pads") ?? Array(repeating: 0, count: 2 * r)
+        guard strides.count == r, dilations.count == r, outputPadding.count == r, pads.count == 2 * r else {
+            throw OpFailure("strides, dilations, output_padding and pads must match \(r) spatial axes")
+        }
+        let autoPad = call.string("auto_pad", "NOTSET")
+        if let outputShape = call.ints("output_shape") {
+            let target = Array(outputShape.suffix(r))
+            for i in 0..<r {
+                let total = strides[i] * (spatial[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - target[i]
+                pads[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+                pads[i + r] = total - pads[i]
+            }
+        } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            for i in 0..<r {
+                let total = max(0, strides[i] * (spatial[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - spatial[i] * strides[i])
+                pads[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+                pads[i + r] = total - pads[i]
+            }
+        } else if autoPad == "VALID" {
+            pads = Array(repeating: 0, count: 2 * r)
+        }
+        let two = r == 2
+        var s = ConvTranspose2DShape(batch: x.shape[0], inChannels: x.shape[1], height: two ? spatial[0] : 1, width: spatial.last!,
+                                     outChannels: w.shape[1] * groups, kernelH: two ? kernel[0] : 1, kernelW: kernel.last!)
+        s.groups = groups
+        s.strideH = two ? strides[0] : 1; s.strideW = strides.last!
+        s.dilationH = two ? dilations[0] : 1; s.dilationW = dilations.last!
+        s.padTop = two ? pads[0] : 0; s.padLeft = pads[r - 1]
+        s.padBottom = two ? pads[r] : 0; s.padRight = pads[2 * r - 1]
+        s.outputPadH = two ? outputPadding[0] : 0; s.outputPadW = outputPadding.last!
+        guard s.outHeight > 0, s.outWidth > 0 else { throw OpFailure("the output would be empty") }
+        if let b, b.count != s.outChannels { throw OpFailure("bias has \(b.count) values for \(s.outChannels) output channels") }
+        let outShape = two ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
+        let y = call.output(outShape)
+        ConvTranspose2D.forward(s, input: x.pointer, weight: w.pointer, bias: b.map { UnsafePointer($0.pointer) }, output: y.pointer)
+        call.activation?.apply(y.pointer, y.count)
+        return [y]
+    }
+
+    static func pool(_ call: OpCall) throws -> [DenseTensor] {
+        let x = try call.floatInput(0)
+        guard let kernel = call.ints("kernel_shape") else { throw OpFailure("kernel_shape is required") }
+        let ceil = call.int("ceil_mode", 0) == 1
+        let win = try window(call, input: x.shape, kernel: kernel, ceil: ceil)
+        let two = win.size.count == 2
+        var s = Pool2DShape(batch: x.shape[0], channels: x.shape[1], height: two ? win.size[0] : 1, width: win.size.last!,
+                            kernelH: two ? kernel[0] : 1, kernelW: kernel.last!)
+        s.strideH = two ? win.strides[0] : 1; s.strideW = win.strides.last!
+        s.dilationH = two ? win.dilations[0] : 1; s.dilationW = win.dilations.last!
+        s.padTop = two ? win.padBegin[0] : 0; s.padLeft = win.padBegin.last!
+        s.padBottom = two ? win.padEnd[0] : 0; s.padRight = win.padEnd.last!
+        s.ceilMode = ceil
+        if call.string("auto_pad", "NOTSET").hasPrefix("SAME") {
+            // SAME pads are computed from ceil(in/stride) outputs; recompute from the window.
+            s.ceilMode = false
+        }
+        guard s.outHeight > 0, s.outWidth > 0 else { throw OpFailure("the window does not fit input \(x.shape)") }
+        if call.node.outputs.count > 1 && !call.node.outputs[1].isEmpty {
+            throw OpFailure("the Indices output of MaxPool is not supported")
+        }
+        let outShape = two ? [s.batch, s.channels, s.outHeight, s.outWidth] : [s.batch, s.channels, s.outWidth]
+        let y = call.output(outShape)
+        if call.node.op == "MaxPool" {
+            guard call.int("storage_order", 0) == 0 else { throw OpFailure("storage_order=1 is not supported") }
+            Pool2D.max(s, x.pointer, y.pointer, pool: call.pool)
+        } else {
+            Pool2D.average(s, countIncludePad: call.int("count_include_pad", 0) == 1, x.pointer, y.pointer, pool: call.pool)
+        }
+        return [y]
+    }
+
+    static func globalPool(_ call: OpCall) throws -> [DenseTensor] {
+        let x = try call.floatInput(0)
+        guard x.rank >= 3 else { throw OpFailure("input must have a batch, a channel and spatial axes, got \(x.shape)") }
+        let y = call.output(Array(x.shape[0..<2]) + Array(repeating: 1, count: x.rank - 2))
+        Pool2D.global(max: call.node.op == "GlobalMaxPool", planes: x.shape[0] * x.shape[1], size: x.shape[2...].reduce(1, *),
+                      x.pointer, y.pointer, pool: call.pool)
+        return [y]
+    }
+}

@@ -1,0 +1,110 @@
+import PareCore
+import PareEngine
+import PareIR
+import PareKernels
+
+/// Why an operator could not run; the executor adds the node's name and op.
+public struct OpFailure: Error, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// An activation applied in place to an operator's output (fused into Conv and Gemm at plan time).
+public enum FusedActivation: Sendable, Equatable {
+    case relu
+    case clip(min: Float, max: Float)
+
+    func apply(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch self {
+        case .relu: for i in 0..<n { p[i] = max(p[i], 0) }
+        case .clip(let lo, let hi): for i in 0..<n { p[i] = min(max(p[i], lo), hi) }
+        }
+    }
+}
+
+/// Everything one operator application sees: the node (attributes), its input values, where to get
+/// output buffers, the worker pool, and an activation to apply to the result if one was fused.
+public struct OpCall {
+    public let node: Node
+    public let inputs: [DenseTensor?]
+    public let context: ExecutionContext
+    public var activation: FusedActivation?
+
+    var pool: WorkerPool { context.pool }
+
+    func input(_ i: Int) throws -> DenseTensor {
+        guard i < inputs.count, let t = inputs[i] else { throw OpFailure("input \(i) is missing") }
+        return t
+    }
+
+    func optionalInput(_ i: Int) -> DenseTensor? { i < inputs.count ? inputs[i] : nil }
+
+    func floatInput(_ i: Int) throws -> DenseTensor {
+        let t = try input(i)
+        guard t.kind == .float32 else { throw OpFailure("input \(i) ('\(node.inputs[i])') must be float32, got \(t.kind.rawValue)") }
+        return t
+    }
+
+    /// Integer values of an input (shape, axes, indices …).
+    func ints(_ i: Int) throws -> [Int] {
+        let t = try input(i)
+        guard t.kind != .float32 else { throw OpFailure("input \(i) ('\(node.inputs[i])') must be an integer tensor") }
+        return t.int64s.map { Int($0) }
+    }
+
+    func int(_ name: String, _ fallback: Int) -> Int { node.int(name).map { Int($0) } ?? fallback }
+    func float(_ name: String, _ fallback: Float) -> Float { node.float(name) ?? fallback }
+    func ints(_ name: String) -> [Int]? { node.ints(name).map { $0.map { Int($0) } } }
+    func string(_ name: String, _ fallback: String) -> String { node.string(name) ?? fallback }
+
+    /// A float output buffer for `shape`, recycled from a dead value when one fits.
+    func output(_ shape: [Int]) -> DenseTensor { context.buffers.tensor(shape) }
+
+    /// Resolves a possibly negative axis against `rank`.
+    func axis(_ a: Int, rank: Int, name: String = "axis") throws -> Int {
+        let r = a < 0 ? a + rank : a
+        guard r >= 0 && r < max(rank, 1) else { throw OpFailure("\(name) \(a) is out of range for rank \(rank)") }
+        return r
+    }
+}
+
+/// Shared state of one execution: the worker pool and the recycled float buffers.
+public final class ExecutionContext: @unchecked Sendable {
+    public let pool: WorkerPool
+    public let buffers = BufferRecycler()
+    /// The model's default-domain opset: Softmax and a few others changed meaning across versions.
+    public var opset = 17
+    private var scratchBuffer = FloatBuffer(capacity: 0)
+
+    public init(pool: WorkerPool) { self.pool = pool }
+
+    /// One scratch block, grown to the largest request and reused by every op of every run.
+    func scratch(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if scratchBuffer.capacity < count { scratchBuffer = FloatBuffer(capacity: count) }
+        return scratchBuffer.pointer
+    }
+}
+
+/// Float buffers of dead values, by capacity, handed to the next output that fits. Keeps the peak
+/// memory of a run close to the largest set of simultaneously live activations.
+public final class BufferRecycler: @unchecked Sendable {
+    private var free: [Int: [FloatBuffer]] = [:]
+
+    func tensor(_ shape: [Int]) -> DenseTensor {
+        let n = max(shape.reduce(1, *), 1)
+        if var list = free[n], let b = list.popLast() {
+            free[n] = list
+            return DenseTensor(shape: shape, buffer: b)
+        }
+        return DenseTensor(shape: shape, buffer: FloatBuffer(capacity: n))
+    }
+
+    /// Takes back a buffer nobody else holds.
+    func recycle(_ buffer: inout FloatBuffer?) {
+        guard let b = buffer else { return }
+        buffer = nil
+        free[b.capacity, default: []].append(b)
+    }
+
+    public func removeAll() { free.removeAll() }
+}

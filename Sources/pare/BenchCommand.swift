@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import PareCore
+import PareEngine
+import PareKernels
+import PareRuntime
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time inference of an ONNX model on Pare's engine: median and p90 latency, throughput.",
+        discussion: """
+        Inputs are seeded random values of the declared shape. Free dimensions
+        take --batch for axis 0; give any other with --shape. The first run
+        for a shape plans the graph (folds shape subgraphs); warm-up runs are
+        not timed.
+
+        Examples:
+          pare bench resnet18.onnx --threads 2
+          pare bench model.onnx --batch 128 --shape input=128x3x32x32 --json
+            {"median_ms":…, "p90_ms":…, "items_per_s":…, "threads":…}
+        """)
+
+    @Argument(help: "The ONNX model.") var model: String
+    @Option(help: "Batch size for a free first dimension.") var batch = 1
+    @Option(help: "Threads for the engine and OpenBLAS.") var threads = 1
+    @Option(name: .customLong("shape"), help: "NAME=D1xD2x… for an input; repeatable.") var shapes: [String] = []
+    @Option(help: "Timed runs.") var runs = 20
+    @Option(help: "Untimed runs first.") var warmup = 3
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        guard threads >= 1, batch >= 1, runs >= 1, warmup >= 0 else {
+            throw PareError(.usage, "--threads, --batch and --runs must be at least 1, --warmup at least 0")
+        }
+        let session = try InferenceSession(path: model, threads: threads)
+        let fixed = try InputShapes.parse(shapes)
+        for name in fixed.keys where !session.inputs.contains(where: { $0.name == name }) {
+            throw PareError(.usage, place: "--shape \(name)", "the model has no such input",
+                            hint: "its inputs are: \(session.inputs.map(\.name).joined(separator: ", "))")
+        }
+        var random = SeededRandom(seed: 1)
+        var feeds: [String: DenseTensor] = [:]
+        for input in session.inputs {
+            let shape: [Int]
+            if let given = fixed[input.name] {
+                shape = given.map { Int($0) }
+            } else if let dims = input.dims {
+                shape = try dims.enumerated().map { i, d in
+                    if let d { return d }
+                    if i == 0 { return batch }
+                    throw PareError(.usage, place: "input '\(input.name)'", "dimension \(i) is free",
+                                    hint: "give its shape: --shape \(input.name)=\(input.shapeText.dropFirst().dropLast().replacingOccurrences(of: ", ", with: "x"))")
+                }
+            } else {
+                throw PareError(.usage, place: "input '\(input.name)'", "its rank is not declared", hint: "give its shape with --shape")
+            }
+            let n = shape.reduce(1, *)
+            switch DenseTensor.kind(of: input.dtype)! {
+            case .float32: feeds[input.name] = DenseTensor(shape: shape, floats: (0..<n).map { _ in Float(Double(random.next() >> 11) / Double(1 << 53) * 2 - 1) })
+            case .int64: feeds[input.name] = DenseTensor(shape: shape, int64s: Array(repeating: 0, count: n))
+            case .bool: feeds[input.name] = DenseTensor(shape: shape, bools: Array(repeating: false, count: n))
+            }
+        }
+        for _ in 0..<max(warmup, 1) { _ = try session.run(feeds) }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try session.run(feeds)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        times.sort()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        let p90 = times[min(times.count - 1, Int((Double(times.count) * 0.9).rounded(.up)) - 1)]
+        let items = feeds.values.first.map { $0.shape.first ?? 1 } ?? 1
+        let perSecond = Double(items) / (median / 1000)
+        if json {
+            let text = String(format: "{\"median_ms\":%.3f, \"p90_ms\":%.3f, \"items_per_s\":%.2f, \"threads\":%d, \"batch\":%d, \"runs\":%d, \"blas\":\"%@\"}",
+                              median, p90, perSecond, threads, items, runs, Gemm.backendDescription)
+            print(text)
+        } else {
+            print(String(format: "%@: median %.2f ms, p90 %.2f ms, %.1f items/s (batch %d, %d threads, %d runs)",
+                         model, median, p90, perSecond, items, threads, runs))
+            print("GEMM: \(Gemm.backendDescription)")
+        }
+    }
+}

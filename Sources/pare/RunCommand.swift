@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import PareCore
+import PareEngine
+import PareRuntime
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an ONNX model on Pare's CPU engine and write its outputs as .npy files.",
+        discussion: """
+        Each input is a .npy array or a serialized TensorProto (.pb, the layout
+        of onnx's backend test data). The element type must be the one the
+        model declares, and fixed dimensions must match. Every graph output is
+        written to DIR/<output name>.npy (float32, int64 or bool) and its
+        shape is printed.
+
+        Unsupported ops are all reported, with node names, before anything runs.
+
+        Examples:
+          pare run model.onnx --input input=x.npy
+          pare run model.onnx --input x=input_0.pb --output-dir out/
+          pare run --list-ops
+        """)
+
+    @Argument(help: "The ONNX model.") var model: String?
+    @Option(name: .customLong("input"), help: "NAME=FILE (.npy or .pb); one per graph input.") var inputs: [String] = []
+    @Option(name: .customLong("output-dir"), help: "Where to write the outputs (default: the current folder).")
+    var outputDir = "."
+    @Option(help: "Threads for the engine and OpenBLAS.") var threads = 1
+    @Flag(name: .customLong("list-ops"), help: "Print the supported ONNX ops and exit.") var listOps = false
+
+    func run() throws {
+        if listOps {
+            print(InferenceSession.supportedOps.joined(separator: " "))
+            return
+        }
+        guard let model else { throw PareError(.usage, "name a model", hint: "pare run MODEL --input NAME=FILE") }
+        guard threads >= 1 else { throw PareError(.usage, "--threads must be at least 1") }
+        let session = try InferenceSession(path: model, threads: threads)
+        let feeds = try TensorFiles.feeds(inputs, session: session)
+        let outputs = try session.run(feeds)
+        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        var used = Set<String>()
+        for name in session.outputNames {
+            guard let value = outputs[name] else { continue }
+            var file = TensorFiles.fileName(for: name)
+            while !used.insert(file).inserted { file = "_" + file }
+            let path = (outputDir as NSString).appendingPathComponent(file)
+            try TensorFiles.write(value, name: name, to: path)
+            print("\(name): \(value.kind.rawValue) \(value.shape) → \(path)")
+        }
+    }
+}
