@@ -37,6 +37,7 @@ extension DenseTensor {
         case .uint8: self.init(shape: shape, int64s: (0..<n).map { Int64(load(UInt8.self, 1, $0)) })
         case .uint16: self.init(shape: shape, int64s: (0..<n).map { Int64(load(UInt16.self, 2, $0)) })
         case .uint32: self.init(shape: shape, int64s: (0..<n).map { Int64(load(UInt32.self, 4, $0)) })
+        case .uint64: self.init(shape: shape, int64s: (0..<n).map { Int64(bitPattern: load(UInt64.self, 8, $0)) })
         case .bool: self.init(shape: shape, bools: (0..<n).map { load(UInt8.self, 1, $0) != 0 })
         default:
             throw PareError(.unsupported, place: place, "the engine computes with float32, int64 and bool; \(dtype.name) is not supported")
@@ -47,7 +48,7 @@ extension DenseTensor {
     public static func kind(of dtype: DType) -> ElementKind? {
         switch dtype {
         case .float, .double, .float16, .bfloat16: .float32
-        case .int64, .int32, .int16, .int8, .uint8, .uint16, .uint32: .int64
+        case .int64, .int32, .int16, .int8, .uint8, .uint16, .uint32, .uint64: .int64
         case .bool: .bool
         default: nil
         }

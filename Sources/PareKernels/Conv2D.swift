@@ -108,10 +108,18 @@ public enum Conv2D {
                         let line = dst + oy * ow
                         guard iy >= 0 && iy < s.height else { line.update(repeating: 0, count: ow); continue }
                         let src = x + (c * s.height + iy) * s.width
-                        for ox in 0..<ow {
-                            let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
-                            line[ox] = ix >= 0 && ix < s.width ? src[ix] : 0
+                        // Outputs whose tap lands inside the row: [first, end); zeros either side.
+                        let shift = kx * s.dilationW - s.padLeft
+                        let first = min(ow, shift >= 0 ? 0 : (-shift + s.strideW - 1) / s.strideW)
+                        let end = max(first, min(ow, s.width - shift <= 0 ? 0 : (s.width - shift - 1) / s.strideW + 1))
+                        if first > 0 { line.update(repeating: 0, count: first) }
+                        if s.strideW == 1 {
+                            (line + first).update(from: src + first + shift, count: end - first)
+                        } else {
+                            var ix = first * s.strideW + shift
+                            for ox in first..<end { line[ox] = src[ix]; ix += s.strideW }
                         }
+                        if end < ow { (line + end).update(repeating: 0, count: ow - end) }
                     }
                 }
             }

@@ -32,17 +32,19 @@ public enum Pool2D {
         pool.parallelRanges(s.batch * s.channels, grain: 4) { planes in
             for p in planes {
                 let src = x + p * s.height * s.width, dst = y + p * oh * ow
+                // Per output column, the taps that land inside the row (hoisted out of the loops).
+                let columns = (0..<ow).map { ox in tapRange(ox * s.strideW - s.padLeft, s.kernelW, s.dilationW, s.width) }
                 for oy in 0..<oh {
+                    let y0 = oy * s.strideH - s.padTop
+                    let rows = tapRange(y0, s.kernelH, s.dilationH, s.height)
                     for ox in 0..<ow {
+                        let x0 = ox * s.strideW - s.padLeft
                         var best = -Float.infinity
-                        for ky in 0..<s.kernelH {
-                            let iy = oy * s.strideH - s.padTop + ky * s.dilationH
-                            guard iy >= 0 && iy < s.height else { continue }
-                            for kx in 0..<s.kernelW {
-                                let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
-                                guard ix >= 0 && ix < s.width else { continue }
-                                let v = src[iy * s.width + ix]
-                                if v > best || v.isNaN { best = v }
+                        for ky in rows {
+                            let line = src + (y0 + ky * s.dilationH) * s.width + x0
+                            for kx in columns[ox] {
+                                let v = line[kx * s.dilationW]
+                                if !(v <= best) { best = v }  // also takes NaN, as onnxruntime does
                             }
                         }
                         dst[oy * ow + ox] = best
@@ -50,6 +52,14 @@ public enum Pool2D {
                 }
             }
         }
+    }
+
+    /// The kernel taps k of a window starting at `start` whose position start + k·dilation is in 0..<size.
+    static func tapRange(_ start: Int, _ kernel: Int, _ dilation: Int, _ size: Int) -> Range<Int> {
+        let first = start >= 0 ? 0 : (-start + dilation - 1) / dilation
+        let last = size - 1 - start < 0 ? -1 : (size - 1 - start) / dilation
+        let end = Swift.min(kernel, last + 1)
+        return first < end ? first..<end : 0..<0
     }
 
     /// Mean over each window. `countIncludePad` divides by the window clipped to the padded

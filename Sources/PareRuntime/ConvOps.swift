@@ -90,8 +90,10 @@ enum ConvOps {
         if let outputShape = call.ints("output_shape") {
             let target = Array(outputShape.suffix(r))
             for i in 0..<r {
+                // May be negative (the requested output is larger): that extends the end, as in onnx's reference.
                 let total = strides[i] * (spatial[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - target[i]
-                pads[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+                let half = Int((Double(total) / 2).rounded(.down))
+                pads[i] = autoPad == "SAME_UPPER" ? half : total - half
                 pads[i + r] = total - pads[i]
             }
         } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
@@ -122,7 +124,11 @@ enum ConvOps {
     }
 
     static func pool(_ call: OpCall) throws -> [DenseTensor] {
-        let x = try call.floatInput(0)
+        var x = try call.input(0)
+        let integral = x.kind == .int64 && call.node.op == "MaxPool"
+        // Integer max pooling runs in float32, exact for the 8- and 16-bit data it is used with.
+        if integral { x = DenseTensor(shape: x.shape, floats: x.int64s.map { Float($0) }) }
+        guard x.kind == .float32 else { throw OpFailure("input 0 must be float32, got \(x.kind.rawValue)") }
         guard let kernel = call.ints("kernel_shape") else { throw OpFailure("kernel_shape is required") }
         let ceil = call.int("ceil_mode", 0) == 1
         let win = try window(call, input: x.shape, kernel: kernel, ceil: ceil)
@@ -147,6 +153,7 @@ enum ConvOps {
         if call.node.op == "MaxPool" {
             guard call.int("storage_order", 0) == 0 else { throw OpFailure("storage_order=1 is not supported") }
             Pool2D.max(s, x.pointer, y.pointer, pool: call.pool)
+            if integral { return [DenseTensor(shape: outShape, int64s: y.floats.map { Int64($0) })] }
         } else {
             Pool2D.average(s, countIncludePad: call.int("count_include_pad", 0) == 1, x.pointer, y.pointer, pool: call.pool)
         }

@@ -114,6 +114,12 @@ enum BinaryOps {
         if op == "Pow", a.kind == .float32, b.kind == .int64 {
             return [try floatBinary(op, a, DenseTensor(shape: b.shape, floats: b.int64s.map(Float.init)), plan, call)]
         }
+        if op == "Pow", a.kind == .int64, b.kind == .float32 {
+            // The result has the base's type.
+            let (ia, ib) = plan.offsets()
+            let va = a.int64s, vb = b.floats
+            return [DenseTensor(shape: plan.outputShape, int64s: zip(ia, ib).map { Int64(pow(Double(va[$0.0]), Double(vb[$0.1]))) })]
+        }
         guard a.kind == b.kind else { throw OpFailure("operand types differ: \(a.kind.rawValue) and \(b.kind.rawValue)") }
         if a.kind == .float32 { return [try floatBinary(op, a, b, plan, call)] }
         return [try integerBinary(op, a, b, plan, call)]

@@ -59,6 +59,9 @@ enum NormOps {
         }
         let y = call.output(x.shape)
         let src = x.pointer, dst = y.pointer
+        // Optional outputs Mean and InvStdDev have the input's shape with normalized axes set to 1.
+        let statShape = Array(x.shape[..<axis]) + Array(repeating: 1, count: x.rank - axis)
+        let means = call.output(statShape), invStd = call.output(statShape)
         for o in 0..<outer {
             let s = src + o * inner, d = dst + o * inner
             var mean: Double = 0
@@ -69,8 +72,10 @@ enum NormOps {
             variance /= Double(inner)
             let inv = Float(1 / (variance + Double(eps)).squareRoot()), m = Float(mean)
             for i in 0..<inner { d[i] = (s[i] - m) * inv * g[i] + (b?[i] ?? 0) }
+            means.pointer[o] = m
+            invStd.pointer[o] = inv
         }
-        return [y]
+        return [y, means, invStd]
     }
 
     /// A float tensor broadcast to `shape`, materialized (normalization parameters are small).

@@ -107,6 +107,7 @@ enum ResampleOps {
         guard ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric"].contains(transform) else {
             throw OpFailure("coordinate_transformation_mode '\(transform)' is not supported")
         }
+        if call.int("antialias", 0) != 0 { throw OpFailure("antialias=1 is not supported") }
         if call.int("exclude_outside", 0) != 0 { throw OpFailure("exclude_outside=1 is not supported") }
         let roiUsed = transform == "tf_crop_and_resize"
         _ = roiUsed
@@ -116,7 +117,8 @@ enum ResampleOps {
             let of = Float(o)
             switch transform {
             case "asymmetric": return of / s
-            case "align_corners": return outN == 1 ? 0 : of * (inN - 1) / (outN - 1)
+            // The resized length is in·scale, unrounded (onnx reference), not the output extent.
+            case "align_corners": let len = inN * s; return len <= 1 ? 0 : of * (inN - 1) / (len - 1)
             case "pytorch_half_pixel": return outN > 1 ? (of + 0.5) / s - 0.5 : 0
             case "half_pixel_symmetric":
                 let adj = outN / (s * inN), center = inN / 2, offset = center * (1 - adj)

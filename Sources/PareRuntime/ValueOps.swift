@@ -123,27 +123,24 @@ enum ValueOps {
             if reduced.contains(i) { if keep { outShape.append(1) } } else { outShape.append(d); kept.append(i) }
         }
         // Walk the input once; each element adds into the output slot its kept coordinates name.
-        let inStrides = x.shape.strides
         var outStridesFull = [Int](repeating: 0, count: x.rank)
         var acc = 1
         for i in stride(from: x.rank - 1, through: 0, by: -1) where !reduced.contains(i) {
             outStridesFull[i] = acc; acc *= x.shape[i]
         }
         let target = walk(x.shape, outStridesFull)
-        _ = inStrides
-        let outCount = max(outShape.reduce(1, *), 1)
+        let outCount = outShape.reduce(1, *)
         let groupSize = Double(x.count / max(outCount, 1))
         let values: [Double] = x.kind == .float32 ? x.floats.map(Double.init) : x.int64s.map(Double.init)
+        // An empty reduction yields the operation's identity (−inf for Max, 0 for Sum …).
         var result = [Double](repeating: initial(op), count: outCount)
         for (i, t) in target.enumerated() { result[t] = combine(op, result[t], values[i]) }
-        if x.count == 0 {
-            result = Array(repeating: op == "ReduceMax" ? -.infinity : (op == "ReduceMin" ? .infinity : 0), count: outCount)
-        }
         for i in result.indices { result[i] = finish(op, result[i], groupSize) }
-        if x.kind == .float32 {
-            return [DenseTensor(shape: outShape, floats: result.map { Float($0) })]
+        switch x.kind {
+        case .float32: return [DenseTensor(shape: outShape, floats: result.map { Float($0) })]
+        case .int64: return [DenseTensor(shape: outShape, int64s: result.map { $0.isFinite ? Int64($0) : ($0 > 0 ? .max : .min) })]
+        case .bool: return [DenseTensor(shape: outShape, bools: result.map { $0 > 0 })]
         }
-        return [DenseTensor(shape: outShape, int64s: result.map { Int64($0) })]
     }
 
     static let reduceNames: Set<String> = ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
