@@ -6,6 +6,7 @@
 #   4. conformance against onnx's checker and onnxruntime (ONNX backend node suite + real exports)
 #   5. hostile inputs through the CLI
 #   6. pruning: masked-original equivalence, Torch-Pruning parity, bad plans through the CLI
+#   7. engine: onnx backend node tests, real exports vs onnxruntime, bad input (release build)
 # Set PARE_SKIP_CONFORMANCE=1 to stop after the unit tests (quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,3 +57,13 @@ echo "== pruning: parity with Torch-Pruning (groups, the same random plan, MACs)
 $PY tests/prune/tp_parity.py --pare .build/debug/pare --models .build/prune/torchvision
 echo "== pruning: bad plans and requests through the CLI"
 $PY tests/prune/bad_input.py --pare .build/debug/pare --model .build/prune/fixtures/residual.onnx
+
+echo "== engine: release build of pare (real graphs at debug speed would take minutes)"
+swift build -c release --product pare 2>&1 | grep -E "warning:|error:" || true
+echo "== engine: onnx backend node tests through pare run (manifest: tests/engine/node_manifest.txt)"
+$PY tests/engine/make_node_tests.py .build/onnx-node
+$PY tests/engine/node_tests.py .build/release/pare .build/onnx-node
+echo "== engine: real exports (random weights, randomized BN statistics) vs onnxruntime"
+$PY tests/engine/real_graphs.py .build/release/pare .build/engine
+echo "== engine: bad input through pare run / pare bench"
+$PY tests/engine/bad_input.py .build/release/pare .build/engine-bad

@@ -1,0 +1,160 @@
+import Foundation
+import PareCore
+import Testing
+@testable import PareKernels
+
+/// Every optimized engine kernel against a naive definition on random problems (odd sizes,
+/// strides, dilations, padding, groups, ceil mode, broadcasting).
+@Suite struct EngineKernelTests {
+    static func values(_ n: Int, _ random: inout SeededRandom) -> [Float] {
+        (0..<n).map { _ in Float(random.below(2001) - 1000) / 500 }
+    }
+
+    static func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { $0 == $1 ? 0 : abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+    }
+
+    @Test func convTransposeMatchesTheDefinition() {
+        var random = SeededRandom(seed: 41)
+        for trial in 0..<60 {
+            let groups = [1, 1, 2][random.below(3)]
+            var s = ConvTranspose2DShape(batch: 1 + random.below(2), inChannels: groups * (1 + random.below(3)),
+                                         height: 1 + random.below(6), width: 1 + random.below(6),
+                                         outChannels: groups * (1 + random.below(3)), kernelH: 1 + random.below(4), kernelW: 1 + random.below(4))
+            s.groups = groups
+            s.strideH = 1 + random.below(3); s.strideW = 1 + random.below(3)
+            s.dilationH = 1 + random.below(2); s.dilationW = 1 + random.below(2)
+            s.padTop = random.below(2); s.padLeft = random.below(2); s.padBottom = random.below(2); s.padRight = random.below(2)
+            s.outputPadH = random.below(s.strideH); s.outputPadW = random.below(s.strideW)
+            guard s.outHeight > 0 && s.outWidth > 0 else { continue }
+            let x = Self.values(s.batch * s.inChannels * s.height * s.width, &random)
+            let w = Self.values(s.inChannels * (s.outChannels / groups) * s.kernelH * s.kernelW, &random)
+            let b = Self.values(s.outChannels, &random)
+            let n = s.batch * s.outChannels * s.outHeight * s.outWidth
+            var fast = [Float](repeating: .nan, count: n), slow = fast
+            b.withUnsafeBufferPointer { bp in
+                ConvTranspose2D.forward(s, input: x, weight: w, bias: bp.baseAddress, output: &fast)
+                ConvTranspose2D.reference(s, input: x, weight: w, bias: bp.baseAddress, output: &slow)
+            }
+            #expect(Self.maxRelativeError(fast, slow) < 1e-4, "trial \(trial): \(s)")
+        }
+    }
+
+    @Test func threadedConvWithScratchMatchesTheDefinition() {
+        let pool = WorkerPool(threads: 2)
+        var random = SeededRandom(seed: 43)
+        for trial in 0..<60 {
+            var s = Conv2DShape(batch: 1 + random.below(2), inChannels: 1 + random.below(5), height: 1 + random.below(9),
+                                width: 1 + random.below(9), outChannels: 1 + random.below(5), kernelH: 1 + random.below(4),
+                                kernelW: 1 + random.below(4))
+            if trial % 3 == 0 { s.groups = s.inChannels; s.outChannels = s.inChannels * (1 + random.below(2)) }
+            s.strideH = 1 + random.below(3); s.strideW = 1 + random.below(3)
+            s.dilationH = 1 + random.below(2); s.dilationW = 1 + random.below(2)
+            s.padTop = random.below(3); s.padLeft = random.below(3); s.padBottom = random.below(3); s.padRight = random.below(3)
+            guard s.problem == nil else { continue }
+            let x = Self.values(s.batch * s.inChannels * s.height * s.width, &random)
+            let w = Self.values(s.outChannels * s.channelsPerGroup * s.kernelH * s.kernelW, &random)
+            let n = s.batch * s.outChannels * s.outHeight * s.outWidth
+            var fast = [Float](repeating: .nan, count: n), slow = fast
+            var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(s))
+            scratch.withUnsafeMutableBufferPointer { sp in
+                Conv2D.forward(s, input: x, weight: w, bias: nil, output: &fast, scratch: sp.baseAddress, pool: pool)
+            }
+            Conv2D.reference(s, input: x, weight: w, bias: nil, output: &slow)
+            #expect(Self.maxRelativeError(fast, slow) < 1e-4, "trial \(trial): \(s)")
+        }
+    }
+
+    /// The pooling definition: every window tap visited, padding and ceil-mode overhang handled
+    /// by explicit bounds tests.
+    static func referencePool(_ s: Pool2DShape, max useMax: Bool, includePad: Bool, _ x: [Float]) -> [Float] {
+        var out: [Float] = []
+        for p in 0..<(s.batch * s.channels) {
+            for oy in 0..<s.outHeight {
+                for ox in 0..<s.outWidth {
+                    var best = -Float.infinity, sum: Double = 0, inside = 0, padded = 0
+                    for ky in 0..<s.kernelH {
+                        for kx in 0..<s.kernelW {
+                            let iy = oy * s.strideH - s.padTop + ky * s.dilationH
+                            let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
+                            if iy < s.height + s.padBottom && ix < s.width + s.padRight { padded += 1 }
+                            guard iy >= 0, iy < s.height, ix >= 0, ix < s.width else { continue }
+                            let v = x[(p * s.height + iy) * s.width + ix]
+                            best = max(best, v); sum += Double(v); inside += 1
+                        }
+                    }
+                    out.append(useMax ? best : Float(sum / Double(max(includePad ? padded : inside, 1))))
+                }
+            }
+        }
+        return out
+    }
+
+    @Test func poolsMatchTheDefinition() {
+        let pool = WorkerPool(threads: 2)
+        var random = SeededRandom(seed: 47)
+        var checked = 0
+        for trial in 0..<120 {
+            var s = Pool2DShape(batch: 1 + random.below(2), channels: 1 + random.below(4), height: 1 + random.below(10),
+                                width: 1 + random.below(10), kernelH: 1 + random.below(4), kernelW: 1 + random.below(4))
+            s.strideH = 1 + random.below(3); s.strideW = 1 + random.below(3)
+            s.dilationH = trial % 2 == 0 ? 1 + random.below(2) : 1; s.dilationW = trial % 2 == 0 ? 1 + random.below(2) : 1
+            s.padTop = random.below(min(s.kernelH, 3)); s.padLeft = random.below(min(s.kernelW, 3))
+            s.padBottom = random.below(min(s.kernelH, 3)); s.padRight = random.below(min(s.kernelW, 3))
+            s.ceilMode = random.below(2) == 1
+            guard s.outHeight > 0, s.outWidth > 0 else { continue }
+            let x = Self.values(s.batch * s.channels * s.height * s.width, &random)
+            var fast = [Float](repeating: .nan, count: s.batch * s.channels * s.outHeight * s.outWidth)
+            let useMax = trial % 3 == 0, includePad = trial % 3 == 1
+            if useMax {
+                Pool2D.max(s, x, &fast, pool: pool)
+            } else {
+                Pool2D.average(s, countIncludePad: includePad, x, &fast, pool: pool)
+            }
+            let slow = Self.referencePool(s, max: useMax, includePad: includePad, x)
+            #expect(Self.maxRelativeError(fast, slow) < 1e-5, "trial \(trial): \(s) max=\(useMax) includePad=\(includePad)")
+            checked += 1
+        }
+        #expect(checked >= 100)
+    }
+
+    @Test func broadcastingMatchesTheDefinition() {
+        var random = SeededRandom(seed: 53)
+        for trial in 0..<80 {
+            let rank = 1 + random.below(4)
+            let full = (0..<rank).map { _ in 1 + random.below(4) }
+            // Each operand drops leading axes or sets some to 1 at random.
+            func operand() -> [Int] {
+                let dropped = random.below(rank)
+                return full.dropFirst(dropped).map { random.below(3) == 0 ? 1 : $0 }
+            }
+            let sa = operand(), sb = operand()
+            guard let plan = Broadcast(sa, sb) else { Issue.record("trial \(trial): \(sa) \(sb) must broadcast"); continue }
+            let a = Self.values(sa.reduce(1, *), &random), b = Self.values(sb.reduce(1, *), &random)
+            var fast = [Float](repeating: .nan, count: plan.outputShape.reduce(1, *))
+            Elementwise.binary(SubOp.self, plan, a, b, &fast)
+            let slow = Elementwise.referenceBinary(-, sa, a, sb, b)
+            #expect(slow == fast, "trial \(trial): \(sa) − \(sb)")
+        }
+        #expect(Broadcast([2, 3], [4, 3]) == nil)
+    }
+
+    @Test func workerPoolRunsEveryChunkOnce() {
+        let pool = WorkerPool(threads: 2)
+        for count in [1, 2, 7, 64, 1000] {
+            let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
+            hits.initialize(repeating: 0, count: count)
+            nonisolated(unsafe) let h = hits
+            pool.parallelFor(count) { i in h[i] += 1 }
+            #expect((0..<count).allSatisfy { hits[$0] == 1 }, "count \(count)")
+            hits.deallocate()
+        }
+        var sum = 0
+        let total = UnsafeMutablePointer<Int>.allocate(capacity: 1000)
+        nonisolated(unsafe) let t = total
+        pool.parallelRanges(1000, grain: 10) { r in for i in r { t[i] = i } }
+        for i in 0..<1000 { sum += total[i] }
+        total.deallocate()
+        #expect(sum == 999 * 1000 / 2)
+    }
+}
