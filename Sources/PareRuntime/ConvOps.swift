@@ -145,15 +145,15 @@ enum ConvOps {
             s.ceilMode = false
         }
         guard s.outHeight > 0, s.outWidth > 0 else { throw OpFailure("the window does not fit input \(x.shape)") }
-        if call.node.outputs.count > 1 && !call.node.outputs[1].isEmpty {
-            throw OpFailure("the Indices output of MaxPool is not supported")
-        }
+        let wantsIndices = call.node.outputs.count > 1 && !call.node.outputs[1].isEmpty
+        if wantsIndices && call.node.op != "MaxPool" { throw OpFailure("only MaxPool has an Indices output") }
         let outShape = two ? [s.batch, s.channels, s.outHeight, s.outWidth] : [s.batch, s.channels, s.outWidth]
         let y = call.output(outShape)
         if call.node.op == "MaxPool" {
-            guard call.int("storage_order", 0) == 0 else { throw OpFailure("storage_order=1 is not supported") }
             Pool2D.max(s, x.pointer, y.pointer, pool: call.pool)
-            if integral { return [DenseTensor(shape: outShape, int64s: y.floats.map { Int64($0) })] }
+            let indices = wantsIndices ? [maxIndices(s, x, rowMajor: call.int("storage_order", 0) == 0, outShape)] : []
+            if integral { return [DenseTensor(shape: outShape, int64s: y.floats.map { Int64($0) })] + indices }
+            return [y] + indices
         } else {
             Pool2D.average(s, countIncludePad: call.int("count_include_pad", 0) == 1, x.pointer, y.pointer, pool: call.pool)
         }
@@ -167,5 +167,32 @@ enum ConvOps {
         Pool2D.global(max: call.node.op == "GlobalMaxPool", planes: x.shape[0] * x.shape[1], size: x.shape[2...].reduce(1, *),
                       x.pointer, y.pointer, pool: call.pool)
         return [y]
+    }
+
+    /// MaxPool's Indices output: the flat input index of each window's maximum (the first one on
+    /// ties), row-major, or column-major within each plane for storage_order=1.
+    static func maxIndices(_ s: Pool2DShape, _ x: DenseTensor, rowMajor: Bool, _ shape: [Int]) -> DenseTensor {
+        var out: [Int64] = []
+        let src = x.pointer
+        for p in 0..<(s.batch * s.channels) {
+            for oy in 0..<s.outHeight {
+                for ox in 0..<s.outWidth {
+                    var best = -Float.infinity, at = (0, 0)
+                    for ky in 0..<s.kernelH {
+                        let iy = oy * s.strideH - s.padTop + ky * s.dilationH
+                        guard iy >= 0 && iy < s.height else { continue }
+                        for kx in 0..<s.kernelW {
+                            let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
+                            guard ix >= 0 && ix < s.width else { continue }
+                            let v = src[(p * s.height + iy) * s.width + ix]
+                            if v > best { best = v; at = (iy, ix) }
+                        }
+                    }
+                    let inPlane = rowMajor ? at.0 * s.width + at.1 : at.1 * s.height + at.0
+                    out.append(Int64(p * s.height * s.width + inPlane))
+                }
+            }
+        }
+        return DenseTensor(shape: shape, int64s: out)
     }
 }

@@ -12,8 +12,8 @@ enum NormOps {
         guard params.allSatisfy({ $0.count == c }) else {
             throw OpFailure("scale, bias, mean and var must each have \(c) values (one per channel of \(x.shape))")
         }
-        if call.int("training_mode", 0) == 1 { throw OpFailure("training_mode=1 is not an inference graph") }
         let eps = call.float("epsilon", 1e-5)
+        if call.int("training_mode", 0) == 1 { return try batchNormTraining(call, x, params, eps) }
         let (scale, shift) = foldedScaleShift(params.map { $0.pointer }, channels: c, epsilon: eps)
         let y = call.output(x.shape)
         let inner = x.shape[2...].reduce(1, *)
@@ -28,6 +28,38 @@ enum NormOps {
             }
         }
         return [y]
+    }
+
+    /// Training mode: normalize with the batch's statistics (biased variance) and return the
+    /// running statistics blended with `momentum`, as onnx defines it.
+    static func batchNormTraining(_ call: OpCall, _ x: DenseTensor, _ p: [DenseTensor], _ eps: Float) throws -> [DenseTensor] {
+        let c = x.shape[1], inner = x.shape[2...].reduce(1, *), batch = x.shape[0]
+        let momentum = call.float("momentum", 0.9)
+        let src = x.pointer
+        var mean = [Double](repeating: 0, count: c), variance = mean
+        for n in 0..<batch { for ch in 0..<c { for i in 0..<inner { mean[ch] += Double(src[(n * c + ch) * inner + i]) } } }
+        let count = Double(max(batch * inner, 1))
+        for ch in 0..<c { mean[ch] /= count }
+        for n in 0..<batch {
+            for ch in 0..<c {
+                for i in 0..<inner { let d = Double(src[(n * c + ch) * inner + i]) - mean[ch]; variance[ch] += d * d }
+            }
+        }
+        for ch in 0..<c { variance[ch] /= count }
+        let y = call.output(x.shape)
+        let gamma = p[0].pointer, beta = p[1].pointer
+        for n in 0..<batch {
+            for ch in 0..<c {
+                let scale = Float(1 / (variance[ch] + Double(eps)).squareRoot()) * gamma[ch]
+                for i in 0..<inner {
+                    let k = (n * c + ch) * inner + i
+                    y.pointer[k] = (src[k] - Float(mean[ch])) * scale + beta[ch]
+                }
+            }
+        }
+        let runningMean = (0..<c).map { p[2].pointer[$0] * momentum + Float(mean[$0]) * (1 - momentum) }
+        let runningVar = (0..<c).map { p[3].pointer[$0] * momentum + Float(variance[$0]) * (1 - momentum) }
+        return [y, DenseTensor(shape: [c], floats: runningMean), DenseTensor(shape: [c], floats: runningVar)]
     }
 
     /// y = x·scale + shift per channel, the form both BN execution and Conv+BN folding use.

@@ -103,12 +103,15 @@ enum ResampleOps {
         let mode = call.string("mode", "nearest")
         let transform = call.string("coordinate_transformation_mode", opset >= 11 ? "half_pixel" : "asymmetric")
         let nearestMode = call.string("nearest_mode", "round_prefer_floor")
-        guard mode == "nearest" || mode == "linear" else { throw OpFailure("mode '\(mode)' is not supported (nearest, linear are)") }
+        guard mode == "nearest" || mode == "linear" || mode == "cubic" else {
+            throw OpFailure("mode '\(mode)' is not supported (nearest, linear, cubic are)")
+        }
+        let cubicA = call.float("cubic_coeff_a", -0.75)
+        let excludeOutside = call.int("exclude_outside", 0) != 0
         guard ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric"].contains(transform) else {
             throw OpFailure("coordinate_transformation_mode '\(transform)' is not supported")
         }
         if call.int("antialias", 0) != 0 { throw OpFailure("antialias=1 is not supported") }
-        if call.int("exclude_outside", 0) != 0 { throw OpFailure("exclude_outside=1 is not supported") }
         let roiUsed = transform == "tf_crop_and_resize"
         _ = roiUsed
         // Per axis: for each output index, the input coordinate it samples.
@@ -147,6 +150,8 @@ enum ResampleOps {
                     default: i = c - floor(c) == 0.5 ? Int(floor(c)) : Int(c.rounded(.toNearestOrAwayFromZero))
                     }
                     axisTaps.append([(min(max(i, 0), n - 1), 1)])
+                } else if mode == "cubic" {
+                    axisTaps.append(cubicTaps(c, n, a: cubicA, excludeOutside: excludeOutside))
                 } else {
                     let cc = min(max(c, 0), Float(n - 1))
                     let i0 = Int(floor(cc)), i1 = min(i0 + 1, n - 1)
@@ -171,5 +176,28 @@ enum ResampleOps {
             while d >= 0 { index[d] += 1; if index[d] < outShape[d] { break }; index[d] = 0; d -= 1 }
         }
         return [y]
+    }
+
+    /// Keys' cubic convolution: four taps around `c` with coefficient `a`. Taps past the edge read
+    /// the edge value, or are dropped and the rest renormalized when `excludeOutside`.
+    static func cubicTaps(_ c: Float, _ n: Int, a: Float, excludeOutside: Bool) -> [(Int, Float)] {
+        let i0 = Int(floor(c)), t = c - floor(c)
+        func weight(_ d: Float) -> Float {
+            let x = abs(d)
+            if x <= 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+            if x < 2 { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+            return 0
+        }
+        var taps: [(Int, Float)] = []
+        var total: Float = 0
+        for k in -1...2 {
+            let i = i0 + k
+            let w = weight(t - Float(k))
+            if excludeOutside && (i < 0 || i >= n) { continue }
+            taps.append((min(max(i, 0), n - 1), w))
+            total += w
+        }
+        if excludeOutside && total != 0 { taps = taps.map { ($0.0, $0.1 / total) } }
+        return taps
     }
 }
