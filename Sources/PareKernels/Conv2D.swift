@@ -28,140 +28,235 @@ public struct Conv2DShape: Sendable, Equatable {
     }
 }
 
-/// 2-D convolution, y = conv(x, w) + b, NCHW with weights [M, C/groups, kH, kW].
+/// An activation folded into a kernel's epilogue: every output is clamped to lo…hi
+/// (ReLU is 0…∞, ReLU6 0…6, none −∞…∞).
+public struct Clamp: Sendable, Equatable {
+    public var lo: Float, hi: Float
+    public init(lo: Float, hi: Float) { self.lo = lo; self.hi = hi }
+    public static let none = Clamp(lo: -.infinity, hi: .infinity)
+    public static let relu = Clamp(lo: 0, hi: .infinity)
+    public var isNone: Bool { self == .none }
+}
+
+/// 2-D convolution, y = clamp(conv(x, w) + b), NCHW with weights [M, C/groups, kH, kW].
 ///
-/// `forward` picks a scheme by shape: a 1×1 stride-1 unpadded conv is one GEMM per image (the
-/// input already is the column matrix); depthwise convs (one input channel per group) run
-/// directly, since their GEMMs would have one row; everything else lowers each image and group
-/// to columns (im2col) and multiplies with OpenBLAS. `reference` is the definition, in Double.
+/// Depthwise convs (one input channel per group) run directly, since their GEMMs would have one
+/// row. Everything else is a GEMM per image and group, W[M×K] · columns[K×pixels], where the
+/// columns are the input itself for a 1×1 stride-1 unpadded conv and its im2col lowering
+/// otherwise. The pixels are cut into tiles whose column block fits in L2; each thread lowers and
+/// multiplies its own tiles (OpenBLAS runs single-threaded inside) and adds bias and activation
+/// while the tile is hot. When there are too few tiles to share (late, small layers), the
+/// columns are lowered once and the threads split the output channels instead.
+/// `reference` is the definition, in Double.
 public enum Conv2D {
-    /// Floats of scratch space `forward` needs for the column matrix of one image and group.
-    public static func scratchCount(_ s: Conv2DShape) -> Int {
-        s.channelsPerGroup * s.kernelH * s.kernelW * s.outHeight * s.outWidth
+    /// Columns per tile: a K×T float block of about 768 KiB (within L2), at least 256 wide —
+    /// OpenBLAS serializes concurrent calls narrower than about 128 columns (measured here:
+    /// M64·N128·K576 runs no faster on two threads than on one; N256 runs 1.7× faster).
+    /// The tile count per image is then rounded up to a multiple of the thread count, so the
+    /// static split gives every thread the same work.
+    static func tileWidth(_ s: Conv2DShape, threads: Int) -> Int {
+        let k = s.channelsPerGroup * s.kernelH * s.kernelW
+        let pixels = s.outHeight * s.outWidth
+        let t = min(pixels, max(256, (196_608 / max(k, 1) + 15) / 16 * 16))
+        var tiles = (pixels + t - 1) / t
+        if threads > 1 && s.batch * s.groups < threads && tiles >= threads {
+            tiles = (tiles + threads - 1) / threads * threads
+        }
+        return (pixels + tiles - 1) / tiles
+    }
+
+    static func isPointwise(_ s: Conv2DShape) -> Bool {
+        s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1
+            && s.padTop == 0 && s.padLeft == 0 && s.padBottom == 0 && s.padRight == 0
+    }
+
+    /// Floats of scratch `forward` needs with `threads` threads.
+    public static func scratchCount(_ s: Conv2DShape, threads: Int = 1) -> Int {
+        let k = s.channelsPerGroup * s.kernelH * s.kernelW
+        return max(threads * k * tileWidth(s, threads: threads), k * s.outHeight * s.outWidth)
     }
 
     /// `scratch` (at least `scratchCount` floats) is reused across calls when given, because a fresh
     /// multi-megabyte block per call costs page faults comparable to the GEMM of a small layer.
-    /// `pool` spreads the column lowering and depthwise loops over threads (GEMM uses OpenBLAS's).
     public static func forward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+                               bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, clamp: Clamp = .none,
                                scratch: UnsafeMutablePointer<Float>? = nil, pool: WorkerPool? = nil) {
         precondition(s.problem == nil, "Conv2D: \(s.problem ?? "")")
+        let threads = pool?.threadCount ?? 1
+        if s.groups == s.inChannels && s.channelsPerGroup == 1 {
+            depthwise(s, x, w, bias, y, clamp, pool: pool)
+            return
+        }
+        let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(s, threads: threads)) : nil
+        defer { owned?.deallocate() }
+        nonisolated(unsafe) let columns = scratch ?? owned!
+        nonisolated(unsafe) let x = x, w = w, y = y, bias = bias
+        let outPlane = s.outHeight * s.outWidth
+        let tile = tileWidth(s, threads: threads)
+        let tilesPerPlane = (outPlane + tile - 1) / tile
+        let jobs = s.batch * s.groups * tilesPerPlane
+        if threads > 1 && jobs < threads {
+            for n in 0..<s.batch {
+                for g in 0..<s.groups { splitChannels(s, x, w, bias, y, clamp, n: n, g: g, columns: columns, pool: pool!) }
+            }
+            return
+        }
+        let k = s.channelsPerGroup * s.kernelH * s.kernelW
+        let perThread = (jobs + threads - 1) / threads
+        let work: @Sendable (Int) -> Void = { worker in
+            let slot = columns + worker * k * tile
+            for job in worker * perThread..<min(jobs, (worker + 1) * perThread) {
+                let t = job % tilesPerPlane, ng = job / tilesPerPlane
+                let first = t * tile
+                tileProduct(s, x, w, bias, y, clamp, n: ng / s.groups, g: ng % s.groups,
+                            pixels: first..<min(outPlane, first + tile), slot: slot)
+            }
+        }
+        if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }
+    }
+
+    /// One tile of one image and group: lower (unless pointwise), multiply, bias, clamp.
+    private static func tileProduct(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                    _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
+                                    n: Int, g: Int, pixels: Range<Int>, slot: UnsafeMutablePointer<Float>) {
         let outPlane = s.outHeight * s.outWidth, inPlane = s.height * s.width
         let mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
         let k = cPerGroup * s.kernelH * s.kernelW
-        if s.groups == s.inChannels && cPerGroup == 1 {
-            depthwise(s, x, w, y, pool: pool)
-        } else if s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1
-                    && s.padTop == 0 && s.padLeft == 0 && s.padBottom == 0 && s.padRight == 0 {
-            for n in 0..<s.batch {
-                for g in 0..<s.groups {
-                    Gemm.sgemm(m: mPerGroup, n: outPlane, k: k, a: w + g * mPerGroup * k, lda: k,
-                               b: x + (n * s.inChannels + g * cPerGroup) * inPlane, ldb: inPlane,
-                               c: y + (n * s.outChannels + g * mPerGroup) * outPlane, ldc: outPlane)
-                }
-            }
+        let image = x + (n * s.inChannels + g * cPerGroup) * inPlane
+        let out = y + (n * s.outChannels + g * mPerGroup) * outPlane + pixels.lowerBound
+        if isPointwise(s) {
+            Gemm.sgemm(m: mPerGroup, n: pixels.count, k: k, a: w + g * mPerGroup * k, lda: k,
+                       b: image + pixels.lowerBound, ldb: inPlane, c: out, ldc: outPlane)
         } else {
-            let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: k * outPlane) : nil
-            defer { owned?.deallocate() }
-            let columns = scratch ?? owned!
-            for n in 0..<s.batch {
-                for g in 0..<s.groups {
-                    im2col(s, x + (n * s.inChannels + g * cPerGroup) * inPlane, channels: cPerGroup, into: columns, pool: pool)
-                    Gemm.sgemm(m: mPerGroup, n: outPlane, k: k, a: w + g * mPerGroup * k, lda: k, b: columns, ldb: outPlane,
-                               c: y + (n * s.outChannels + g * mPerGroup) * outPlane, ldc: outPlane)
-                }
-            }
+            lowerChannels(s, image, 0..<cPerGroup, pixels, slot)
+            Gemm.sgemm(m: mPerGroup, n: pixels.count, k: k, a: w + g * mPerGroup * k, lda: k,
+                       b: slot, ldb: pixels.count, c: out, ldc: outPlane)
         }
-        if let bias {
-            for n in 0..<s.batch {
-                for m in 0..<s.outChannels {
-                    let plane = y + (n * s.outChannels + m) * outPlane
-                    let b = bias[m]
-                    for i in 0..<outPlane { plane[i] += b }
-                }
+        epilogue(out, rows: mPerGroup, columns: pixels.count, stride: outPlane, bias: bias.map { $0 + g * mPerGroup }, clamp)
+    }
+
+    /// Few pixels, many channels: lower the whole image once, then split the output channels.
+    private static func splitChannels(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                      _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
+                                      n: Int, g: Int, columns: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        let outPlane = s.outHeight * s.outWidth, inPlane = s.height * s.width
+        let mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
+        let k = cPerGroup * s.kernelH * s.kernelW
+        nonisolated(unsafe) let image = x + (n * s.inChannels + g * cPerGroup) * inPlane
+        nonisolated(unsafe) let out = y + (n * s.outChannels + g * mPerGroup) * outPlane
+        nonisolated(unsafe) let weights = w + g * mPerGroup * k, bias = bias.map { $0 + g * mPerGroup }
+        nonisolated(unsafe) let columns = columns
+        let pointwise = isPointwise(s)
+        if !pointwise {
+            pool.parallelRanges(cPerGroup) { range in lowerChannels(s, image, range, 0..<outPlane, columns) }
+        }
+        let b: UnsafePointer<Float> = pointwise ? image : UnsafePointer(columns)
+        nonisolated(unsafe) let source = b
+        // Exactly one row block per thread: every GEMM call packs the whole column matrix again.
+        let blocks = min(pool.threadCount, mPerGroup)
+        let rowsPerBlock = (mPerGroup + blocks - 1) / blocks
+        pool.parallelFor(blocks) { block in
+            let rows = block * rowsPerBlock..<min(mPerGroup, (block + 1) * rowsPerBlock)
+            Gemm.sgemm(m: rows.count, n: outPlane, k: k, a: weights + rows.lowerBound * k, lda: k, b: source,
+                       ldb: pointwise ? inPlane : outPlane, c: out + rows.lowerBound * outPlane, ldc: outPlane)
+            epilogue(out + rows.lowerBound * outPlane, rows: rows.count, columns: outPlane, stride: outPlane,
+                     bias: bias.map { $0 + rows.lowerBound }, clamp)
+        }
+    }
+
+    /// Adds each row's bias and clamps, over a rows × columns block with row stride `stride`.
+    static func epilogue(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int,
+                         bias: UnsafePointer<Float>?, _ clamp: Clamp) {
+        if bias == nil && clamp.isNone { return }
+        let lo = clamp.lo, hi = clamp.hi
+        for r in 0..<rows {
+            let line = c + r * stride
+            let b = bias?[r] ?? 0
+            if clamp.isNone {
+                for i in 0..<columns { line[i] += b }
+            } else {
+                for i in 0..<columns { line[i] = min(max(line[i] + b, lo), hi) }
             }
         }
     }
 
-    /// Rows (c, ky, kx), columns (oy, ox): the input value each kernel tap sees, 0 in padding.
-    static func im2col(_ s: Conv2DShape, _ x: UnsafePointer<Float>, channels: Int, into columns: UnsafeMutablePointer<Float>,
-                       pool: WorkerPool?) {
-        nonisolated(unsafe) let x = x, columns = columns
-        if let pool, pool.threadCount > 1, channels > 1 {
-            pool.parallelRanges(channels) { range in lowerChannels(s, x, range, columns) }
-        } else {
-            lowerChannels(s, x, 0..<channels, columns)
-        }
-    }
-
-    private static func lowerChannels(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ channels: Range<Int>,
-                                      _ columns: UnsafeMutablePointer<Float>) {
-        let oh = s.outHeight, ow = s.outWidth
+    /// Rows (c, ky, kx) of the column matrix for output pixels `pixels` (row length
+    /// `pixels.count`): the input value each kernel tap sees, 0 in padding.
+    static func lowerChannels(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ channels: Range<Int>, _ pixels: Range<Int>,
+                              _ columns: UnsafeMutablePointer<Float>) {
+        let ow = s.outWidth, width = pixels.count
         for c in channels {
             for ky in 0..<s.kernelH {
                 for kx in 0..<s.kernelW {
                     let row = (c * s.kernelH + ky) * s.kernelW + kx
-                    let dst = columns + row * oh * ow
-                    for oy in 0..<oh {
+                    let rowStart = columns + row * width
+                    // Outputs whose tap lands inside an input row: [first, end); zeros either side.
+                    let shift = kx * s.dilationW - s.padLeft
+                    let first = min(ow, shift >= 0 ? 0 : (-shift + s.strideW - 1) / s.strideW)
+                    let end = max(first, min(ow, s.width - shift <= 0 ? 0 : (s.width - shift - 1) / s.strideW + 1))
+                    var p = pixels.lowerBound
+                    while p < pixels.upperBound {
+                        let oy = p / ow, ox0 = p % ow
+                        let ox1 = min(ow, ox0 + pixels.upperBound - p)
+                        let line = rowStart + (p - pixels.lowerBound) - ox0  // indexed by ox
                         let iy = oy * s.strideH - s.padTop + ky * s.dilationH
-                        let line = dst + oy * ow
-                        guard iy >= 0 && iy < s.height else { line.update(repeating: 0, count: ow); continue }
-                        let src = x + (c * s.height + iy) * s.width
-                        // Outputs whose tap lands inside the row: [first, end); zeros either side.
-                        let shift = kx * s.dilationW - s.padLeft
-                        let first = min(ow, shift >= 0 ? 0 : (-shift + s.strideW - 1) / s.strideW)
-                        let end = max(first, min(ow, s.width - shift <= 0 ? 0 : (s.width - shift - 1) / s.strideW + 1))
-                        if first > 0 { line.update(repeating: 0, count: first) }
-                        if s.strideW == 1 {
-                            (line + first).update(from: src + first + shift, count: end - first)
+                        if iy < 0 || iy >= s.height {
+                            (line + ox0).update(repeating: 0, count: ox1 - ox0)
                         } else {
-                            var ix = first * s.strideW + shift
-                            for ox in first..<end { line[ox] = src[ix]; ix += s.strideW }
+                            let src = x + (c * s.height + iy) * s.width
+                            let a = max(ox0, first), b = min(ox1, end)
+                            if a > ox0 { (line + ox0).update(repeating: 0, count: min(a, ox1) - ox0) }
+                            if a < b {
+                                if s.strideW == 1 {
+                                    (line + a).update(from: src + a + shift, count: b - a)
+                                } else {
+                                    var ix = a * s.strideW + shift
+                                    for ox in a..<b { line[ox] = src[ix]; ix += s.strideW }
+                                }
+                            }
+                            let z = max(b, ox0)
+                            if z < ox1 { (line + z).update(repeating: 0, count: ox1 - z) }
                         }
-                        if end < ow { (line + end).update(repeating: 0, count: ow - end) }
+                        p += ox1 - ox0
                     }
                 }
             }
         }
     }
 
-    /// One input channel per group (with an optional depth multiplier): direct loops.
-    static func depthwise(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                          pool: WorkerPool?) {
-        nonisolated(unsafe) let x = x, w = w, y = y
-        if let pool, pool.threadCount > 1 {
-            pool.parallelRanges(s.batch * s.outChannels) { planes in depthwisePlanes(s, x, w, y, planes) }
-        } else {
-            depthwisePlanes(s, x, w, y, 0..<(s.batch * s.outChannels))
-        }
+    /// One input channel per group (with an optional depth multiplier): direct loops, parallel
+    /// over planes, bias and clamp applied per plane.
+    static func depthwise(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                          _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp, pool: WorkerPool?) {
+        nonisolated(unsafe) let x = x, w = w, y = y, bias = bias
+        let body: @Sendable (Range<Int>) -> Void = { planes in depthwisePlanes(s, x, w, bias, y, clamp, planes) }
+        if let pool, pool.threadCount > 1 { pool.parallelRanges(s.batch * s.outChannels, body) } else { body(0..<(s.batch * s.outChannels)) }
     }
 
     private static func depthwisePlanes(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                        _ y: UnsafeMutablePointer<Float>, _ planes: Range<Int>) {
+                                        _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
+                                        _ planes: Range<Int>) {
         let oh = s.outHeight, ow = s.outWidth, multiplier = s.outChannels / s.groups
         for plane in planes {
             let n = plane / s.outChannels, m = plane % s.outChannels
-            do {
-                let c = m / multiplier
-                let src = x + (n * s.inChannels + c) * s.height * s.width
-                let taps = w + m * s.kernelH * s.kernelW
-                let dst = y + (n * s.outChannels + m) * oh * ow
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var acc: Float = 0
-                        for ky in 0..<s.kernelH {
-                            let iy = oy * s.strideH - s.padTop + ky * s.dilationH
-                            guard iy >= 0 && iy < s.height else { continue }
-                            for kx in 0..<s.kernelW {
-                                let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
-                                if ix >= 0 && ix < s.width { acc += src[iy * s.width + ix] * taps[ky * s.kernelW + kx] }
-                            }
+            let src = x + (n * s.inChannels + m / multiplier) * s.height * s.width
+            let taps = w + m * s.kernelH * s.kernelW
+            let dst = y + plane * oh * ow
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var acc: Float = 0
+                    for ky in 0..<s.kernelH {
+                        let iy = oy * s.strideH - s.padTop + ky * s.dilationH
+                        guard iy >= 0 && iy < s.height else { continue }
+                        for kx in 0..<s.kernelW {
+                            let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
+                            if ix >= 0 && ix < s.width { acc += src[iy * s.width + ix] * taps[ky * s.kernelW + kx] }
                         }
-                        dst[oy * ow + ox] = acc
                     }
+                    dst[oy * ow + ox] = acc
                 }
             }
+            epilogue(dst, rows: 1, columns: oh * ow, stride: oh * ow, bias: bias.map { $0 + m }, clamp)
         }
     }
 

@@ -23,10 +23,12 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// A pool of `threads` threads, also bounding OpenBLAS's own threads to the same number, so
-    /// `--threads N` is one budget for the whole process.
+    /// A pool of `threads` threads for the engine. OpenBLAS is kept to one thread: the kernels
+    /// split their GEMMs over this pool themselves, and OpenBLAS's own workers spin with
+    /// sched_yield between calls, which on a 2-core machine steals the core the pool needs.
+    /// So `--threads N` is one budget for the whole process.
     public static func configured(threads: Int) -> WorkerPool {
-        openblas_set_num_threads(Int32(max(1, threads)))
+        openblas_set_num_threads(1)
         return WorkerPool(threads: threads)
     }
 

@@ -1,8 +1,12 @@
+import Foundation
 import PareEngine
 import PareKernels
 
 /// Conv, ConvTranspose and the pools: attribute decoding (auto_pad, 1-D as 2-D) around the kernels.
 enum ConvOps {
+    /// Below this many output pixels the 16 Winograd GEMMs are too narrow to beat one im2col GEMM.
+    static let minimumWinogradPixels = Int(ProcessInfo.processInfo.environment["PARE_WINOGRAD_MIN"] ?? "") ?? 400
+
     /// Spatial geometry shared by Conv and the pools, for 1-D (rank 3) and 2-D (rank 4) inputs.
     struct Window {
         var size: [Int], kernel: [Int], strides: [Int], dilations: [Int], padBegin: [Int], padEnd: [Int]
@@ -60,10 +64,16 @@ enum ConvOps {
         if let b, b.count != s.outChannels { throw OpFailure("bias has \(b.count) values for \(s.outChannels) output channels") }
         let outShape = two ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
         let y = call.output(outShape)
-        let scratch = call.context.scratch(Conv2D.scratchCount(s))
+        if Winograd.applies(s) && s.inChannels >= 8 && s.outChannels >= 8 && s.batch * s.outHeight * s.outWidth >= minimumWinogradPixels {
+            let u = call.context.winogradWeights(w, s)
+            let scratch = call.context.scratch(Winograd.scratchCount(s))
+            Winograd.forward(s, input: x.pointer, transformedWeights: u, bias: b.map { UnsafePointer($0.pointer) },
+                             output: y.pointer, clamp: call.activation?.clamp ?? .none, scratch: scratch, pool: call.pool)
+            return [y]
+        }
+        let scratch = call.context.scratch(Conv2D.scratchCount(s, threads: call.pool.threadCount))
         Conv2D.forward(s, input: x.pointer, weight: w.pointer, bias: b.map { UnsafePointer($0.pointer) }, output: y.pointer,
-                       scratch: scratch, pool: call.pool)
-        call.activation?.apply(y.pointer, y.count)
+                       clamp: call.activation?.clamp ?? .none, scratch: scratch, pool: call.pool)
         return [y]
     }
 

@@ -126,6 +126,9 @@ enum BinaryOps {
     }
 
     static func floatBinary(_ op: String, _ a: DenseTensor, _ b: DenseTensor, _ plan: Broadcast, _ call: OpCall) throws -> DenseTensor {
+        if a.shape == b.shape, op == "Add" || op == "Sum" || op == "Mul" || op == "Sub" {
+            return sameShape(op, a, b, call)
+        }
         let y = call.output(plan.outputShape)
         let pa = UnsafePointer(a.pointer), pb = UnsafePointer(b.pointer), py = y.pointer
         switch op {
@@ -146,6 +149,23 @@ enum BinaryOps {
         default: throw OpFailure("\(op) is not a float binary op")
         }
         call.activation?.apply(py, y.count)
+        return y
+    }
+
+    /// Residual adds and gates of equal shapes: one parallel pass with the fused activation.
+    static func sameShape(_ op: String, _ a: DenseTensor, _ b: DenseTensor, _ call: OpCall) -> DenseTensor {
+        let y = call.output(a.shape)
+        nonisolated(unsafe) let pa = a.pointer, pb = b.pointer, py = y.pointer
+        let clamp = call.activation?.clamp ?? .none
+        let lo = clamp.lo, hi = clamp.hi
+        let kind = op == "Mul" ? 1 : op == "Sub" ? 2 : 0
+        call.pool.parallelRanges(a.count, grain: 65_536) { r in
+            switch kind {
+            case 1: for i in r { py[i] = min(max(pa[i] * pb[i], lo), hi) }
+            case 2: for i in r { py[i] = min(max(pa[i] - pb[i], lo), hi) }
+            default: for i in r { py[i] = min(max(pa[i] + pb[i], lo), hi) }
+            }
+        }
         return y
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import PareCore
 import PareEngine
 import PareIR
@@ -24,6 +25,8 @@ public final class InferenceSession {
     private let inputSlots: [Int]
     private let outputSlots: [Int]
     private var plans: [[[Int]]: ShapePlan] = [:]
+    /// When set, every run adds each op type's wall time (ns) and call count here.
+    public var profile: [String: (nanoseconds: UInt64, calls: Int)]?
 
     /// A plan specialized to one set of input shapes.
     struct ShapePlan {
@@ -150,8 +153,14 @@ public final class InferenceSession {
             for (i, s) in step.inputs.enumerated() where s != nil && values[i] == nil {
                 throw PareError(.invalid, file: modelPath, place: step.label, "input '\(slotNames[s!])' has no value (it is never produced)")
             }
+            let started = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let results = try InferenceSession.execute(step.node, label: step.label, run: step.run, inputs: values,
                                                       activation: step.activation, context: context, path: modelPath)
+            if profile != nil {
+                let key = step.node.op + (step.activation == nil ? "" : "+act")
+                let entry = profile![key] ?? (0, 0)
+                profile![key] = (entry.nanoseconds + DispatchTime.now().uptimeNanoseconds - started, entry.calls + 1)
+            }
             for (s, value) in zip(step.outputs, results) {
                 slots[s] = value
                 if case .float(let b) = value.values { live[ObjectIdentifier(b), default: 0] += 1 }

@@ -14,6 +14,14 @@ public enum FusedActivation: Sendable, Equatable {
     case relu
     case clip(min: Float, max: Float)
 
+    /// The same activation as a kernel epilogue clamp.
+    var clamp: Clamp {
+        switch self {
+        case .relu: .relu
+        case .clip(let lo, let hi): Clamp(lo: lo, hi: hi)
+        }
+    }
+
     func apply(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
         switch self {
         case .relu: for i in 0..<n { p[i] = max(p[i], 0) }
@@ -77,6 +85,20 @@ public final class ExecutionContext: @unchecked Sendable {
     private var scratchBuffer = FloatBuffer(capacity: 0)
 
     public init(pool: WorkerPool) { self.pool = pool }
+
+    /// Winograd-transformed conv weights, computed once per weight buffer (weights are constants
+    /// of the session, so the buffer's identity is a stable key).
+    private var winograd: [ObjectIdentifier: FloatBuffer] = [:]
+
+    func winogradWeights(_ w: DenseTensor, _ s: Conv2DShape) -> UnsafePointer<Float> {
+        let key = ObjectIdentifier(w.buffer)
+        if let cached = winograd[key] { return UnsafePointer(cached.pointer) }
+        let u = Winograd.transformWeights(w.pointer, outChannels: s.outChannels, inChannels: s.inChannels)
+        let buffer = FloatBuffer(capacity: u.count)
+        u.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: u.count) }
+        winograd[key] = buffer
+        return UnsafePointer(buffer.pointer)
+    }
 
     /// One scratch block, grown to the largest request and reused by every op of every run.
     func scratch(_ count: Int) -> UnsafeMutablePointer<Float> {

@@ -28,6 +28,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed runs.") var runs = 20
     @Option(help: "Untimed runs first.") var warmup = 3
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Also print the time spent per op type over the timed runs.") var profile = false
 
     func run() throws {
         guard threads >= 1, batch >= 1, runs >= 1, warmup >= 0 else {
@@ -64,6 +65,7 @@ struct BenchCommand: ParsableCommand {
         }
         for _ in 0..<max(warmup, 1) { _ = try session.run(feeds) }
         var times: [Double] = []
+        if profile { session.profile = [:] }
         for _ in 0..<runs {
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try session.run(feeds)
@@ -82,6 +84,14 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "%@: median %.2f ms, p90 %.2f ms, %.1f items/s (batch %d, %d threads, %d runs)",
                          model, median, p90, perSecond, items, threads, runs))
             print("GEMM: \(Gemm.backendDescription)")
+        }
+        if let spent = session.profile {
+            let total = spent.values.reduce(UInt64(0)) { $0 + $1.nanoseconds }
+            for (op, entry) in spent.sorted(by: { $0.value.nanoseconds > $1.value.nanoseconds }) {
+                print(String(format: "  %-24@ %8.2f ms/run  %5.1f%%  (%d calls/run)", op as NSString,
+                             Double(entry.nanoseconds) / 1e6 / Double(runs), 100 * Double(entry.nanoseconds) / Double(max(total, 1)),
+                             entry.calls / runs))
+            }
         }
     }
 }

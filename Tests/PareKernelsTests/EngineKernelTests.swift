@@ -40,6 +40,7 @@ import Testing
         }
     }
 
+    /// Tiles, the channel split of small layers, bias and clamp epilogues, on two threads.
     @Test func threadedConvWithScratchMatchesTheDefinition() {
         let pool = WorkerPool(threads: 2)
         var random = SeededRandom(seed: 43)
@@ -48,6 +49,7 @@ import Testing
                                 width: 1 + random.below(9), outChannels: 1 + random.below(5), kernelH: 1 + random.below(4),
                                 kernelW: 1 + random.below(4))
             if trial % 3 == 0 { s.groups = s.inChannels; s.outChannels = s.inChannels * (1 + random.below(2)) }
+            if trial % 4 == 1 { s.height = 17 + random.below(20); s.width = 17 + random.below(20) }  // several pixel tiles
             s.strideH = 1 + random.below(3); s.strideW = 1 + random.below(3)
             s.dilationH = 1 + random.below(2); s.dilationW = 1 + random.below(2)
             s.padTop = random.below(3); s.padLeft = random.below(3); s.padBottom = random.below(3); s.padRight = random.below(3)
@@ -56,11 +58,17 @@ import Testing
             let w = Self.values(s.outChannels * s.channelsPerGroup * s.kernelH * s.kernelW, &random)
             let n = s.batch * s.outChannels * s.outHeight * s.outWidth
             var fast = [Float](repeating: .nan, count: n), slow = fast
-            var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(s))
-            scratch.withUnsafeMutableBufferPointer { sp in
-                Conv2D.forward(s, input: x, weight: w, bias: nil, output: &fast, scratch: sp.baseAddress, pool: pool)
+            var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(s, threads: pool.threadCount))
+            let b = Self.values(s.outChannels, &random)
+            let clamp = trial % 2 == 0 ? Clamp(lo: -0.5, hi: 1) : .none
+            b.withUnsafeBufferPointer { bp in
+                scratch.withUnsafeMutableBufferPointer { sp in
+                    Conv2D.forward(s, input: x, weight: w, bias: bp.baseAddress, output: &fast, clamp: clamp,
+                                   scratch: sp.baseAddress, pool: pool)
+                }
+                Conv2D.reference(s, input: x, weight: w, bias: bp.baseAddress, output: &slow)
             }
-            Conv2D.reference(s, input: x, weight: w, bias: nil, output: &slow)
+            slow = slow.map { min(max($0, clamp.lo), clamp.hi) }
             #expect(Self.maxRelativeError(fast, slow) < 1e-4, "trial \(trial): \(s)")
         }
     }
