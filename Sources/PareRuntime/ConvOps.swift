@@ -5,6 +5,7 @@ import PareKernels
 /// Conv, ConvTranspose and the pools: attribute decoding (auto_pad, 1-D as 2-D) around the kernels.
 enum ConvOps {
     /// Below this many output pixels the 16 Winograd GEMMs are too narrow to beat one im2col GEMM.
+    static let winogradTile: Winograd.Tile = ProcessInfo.processInfo.environment["PARE_WINOGRAD_TILE"] == "2" ? .f2 : .f4
     static let minimumWinogradPixels = Int(ProcessInfo.processInfo.environment["PARE_WINOGRAD_MIN"] ?? "") ?? 400
 
     /// Spatial geometry shared by Conv and the pools, for 1-D (rank 3) and 2-D (rank 4) inputs.
@@ -65,9 +66,10 @@ enum ConvOps {
         let outShape = two ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
         let y = call.output(outShape)
         if Winograd.applies(s) && s.inChannels >= 8 && s.outChannels >= 8 && s.batch * s.outHeight * s.outWidth >= minimumWinogradPixels {
-            let u = call.context.winogradWeights(w, s)
-            let scratch = call.context.scratch(Winograd.scratchCount(s))
-            Winograd.forward(s, input: x.pointer, transformedWeights: u, bias: b.map { UnsafePointer($0.pointer) },
+            let tile = winogradTile
+            let u = call.context.winogradWeights(w, s, tile: tile)
+            let scratch = call.context.scratch(Winograd.scratchCount(s, tile: tile))
+            Winograd.forward(s, tile: tile, input: x.pointer, transformedWeights: u, bias: b.map { UnsafePointer($0.pointer) },
                              output: y.pointer, clamp: call.activation?.clamp ?? .none, scratch: scratch, pool: call.pool)
             return [y]
         }

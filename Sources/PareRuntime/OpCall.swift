@@ -88,12 +88,12 @@ public final class ExecutionContext: @unchecked Sendable {
 
     /// Winograd-transformed conv weights, computed once per weight buffer (weights are constants
     /// of the session, so the buffer's identity is a stable key).
-    private var winograd: [ObjectIdentifier: FloatBuffer] = [:]
+    private var winograd: [String: FloatBuffer] = [:]
 
-    func winogradWeights(_ w: DenseTensor, _ s: Conv2DShape) -> UnsafePointer<Float> {
-        let key = ObjectIdentifier(w.buffer)
+    func winogradWeights(_ w: DenseTensor, _ s: Conv2DShape, tile: Winograd.Tile) -> UnsafePointer<Float> {
+        let key = "\(ObjectIdentifier(w.buffer).hashValue):\(tile.rawValue)"
         if let cached = winograd[key] { return UnsafePointer(cached.pointer) }
-        let u = Winograd.transformWeights(w.pointer, outChannels: s.outChannels, inChannels: s.inChannels)
+        let u = Winograd.transformWeights(w.pointer, outChannels: s.outChannels, inChannels: s.inChannels, tile: tile)
         let buffer = FloatBuffer(capacity: u.count)
         u.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: u.count) }
         winograd[key] = buffer

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct WinogradTests {
     /// 60 random 3×3 stride-1 problems (odd sizes, asymmetric padding, batches, bias, ReLU clamp,
-    /// one and two threads) against the direct definition.
+    /// one and two threads, both tile sizes) against the direct definition.
     @Test func matchesTheDefinition() {
         let pools = [WorkerPool(threads: 1), WorkerPool(threads: 2)]
         var random = SeededRandom(seed: 59)
@@ -20,11 +20,14 @@ import Testing
             let clamp: Clamp = trial % 2 == 0 ? .relu : .none
             let n = s.batch * s.outChannels * s.outHeight * s.outWidth
             var fast = [Float](repeating: .nan, count: n), slow = fast
-            var scratch = [Float](repeating: .nan, count: Winograd.scratchCount(s))
-            let u = w.withUnsafeBufferPointer { Winograd.transformWeights($0.baseAddress!, outChannels: s.outChannels, inChannels: s.inChannels) }
+            let tile: Winograd.Tile = trial % 3 == 0 ? .f2 : .f4
+            var scratch = [Float](repeating: .nan, count: Winograd.scratchCount(s, tile: tile))
+            let u = w.withUnsafeBufferPointer {
+                Winograd.transformWeights($0.baseAddress!, outChannels: s.outChannels, inChannels: s.inChannels, tile: tile)
+            }
             b.withUnsafeBufferPointer { bp in
                 scratch.withUnsafeMutableBufferPointer { sp in
-                    Winograd.forward(s, input: x, transformedWeights: u, bias: bp.baseAddress, output: &fast, clamp: clamp,
+                    Winograd.forward(s, tile: tile, input: x, transformedWeights: u, bias: bp.baseAddress, output: &fast, clamp: clamp,
                                      scratch: sp.baseAddress!, pool: pools[trial % 2])
                 }
                 Conv2D.reference(s, input: x, weight: w, bias: bp.baseAddress, output: &slow)
