@@ -32,22 +32,25 @@ public enum Pool2D {
         pool.parallelRanges(s.batch * s.channels, grain: 4) { planes in
             for p in planes {
                 let src = x + p * s.height * s.width, dst = y + p * oh * ow
-                // Per output column, the taps that land inside the row (hoisted out of the loops).
-                let columns = (0..<ow).map { ox in tapRange(ox * s.strideW - s.padLeft, s.kernelW, s.dilationW, s.width) }
+                // Tap by tap over whole output rows: each (ky, kx) updates the outputs whose tap
+                // lands inside the input, in one vectorizable pass.
                 for oy in 0..<oh {
                     let y0 = oy * s.strideH - s.padTop
-                    let rows = tapRange(y0, s.kernelH, s.dilationH, s.height)
-                    for ox in 0..<ow {
-                        let x0 = ox * s.strideW - s.padLeft
-                        var best = -Float.infinity
-                        for ky in rows {
-                            let line = src + (y0 + ky * s.dilationH) * s.width + x0
-                            for kx in columns[ox] {
-                                let v = line[kx * s.dilationW]
-                                if !(v <= best) { best = v }  // also takes NaN, as onnxruntime does
+                    let out = dst + oy * ow
+                    out.update(repeating: -.infinity, count: ow)
+                    for ky in tapRange(y0, s.kernelH, s.dilationH, s.height) {
+                        let line = src + (y0 + ky * s.dilationH) * s.width
+                        for kx in 0..<s.kernelW {
+                            let offset = kx * s.dilationW - s.padLeft
+                            let first = offset >= 0 ? 0 : (-offset + s.strideW - 1) / s.strideW
+                            let end = s.width - 1 - offset < 0 ? 0 : Swift.min(ow, (s.width - 1 - offset) / s.strideW + 1)
+                            var ox = first
+                            while ox < end {
+                                let v = line[ox * s.strideW + offset], o = out[ox]
+                                out[ox] = v <= o ? o : v  // also takes NaN, as onnxruntime does
+                                ox += 1
                             }
                         }
-                        dst[oy * ow + ox] = best
                     }
                 }
             }

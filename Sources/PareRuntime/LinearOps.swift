@@ -51,8 +51,23 @@ enum LinearOps {
             for i in 0..<m * n { py[i] = pc[offsets[i]] }
             useC = true
         }
-        Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.pointer, lda: a.shape[1],
-                   b: b.pointer, ldb: b.shape[1], beta: useC ? beta : 0, c: y.pointer, ldc: n)
+        if m == 1 && !transA {
+            // One row (batch 1 classifier): y = B'ᵀ·a as a matrix-vector product, split over threads.
+            nonisolated(unsafe) let pa = a.pointer, pb = b.pointer, py = y.pointer
+            let ldb = b.shape[1], betaUsed: Float = useC ? beta : 0
+            call.pool.parallelRanges(n, grain: 256) { r in
+                if transB {  // B is n × k: rows r of B times a
+                    Gemm.sgemv(rows: r.count, columns: k, alpha: alpha, a: pb + r.lowerBound * ldb, lda: ldb, x: pa,
+                               beta: betaUsed, y: py + r.lowerBound)
+                } else {     // B is k × n: columns r of B, i.e. Bᵀ rows
+                    Gemm.sgemv(transA: true, rows: k, columns: r.count, alpha: alpha, a: pb + r.lowerBound, lda: ldb, x: pa,
+                               beta: betaUsed, y: py + r.lowerBound)
+                }
+            }
+        } else {
+            Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.pointer, lda: a.shape[1],
+                       b: b.pointer, ldb: b.shape[1], beta: useC ? beta : 0, c: y.pointer, ldc: n)
+        }
         call.activation?.apply(y.pointer, y.count)
         return [y]
     }
