@@ -115,8 +115,15 @@ public enum Pool2D {
                     for i in 0..<size where src[i] > best || src[i].isNaN { best = src[i] }
                     y[p] = best
                 } else {
-                    var sum: Float = 0
-                    for i in 0..<size { sum += src[i] }
+                    // Eight partial sums: one running sum would wait on every add's latency.
+                    var partial = SIMD8<Float>()
+                    var i = 0
+                    while i + 8 <= size {
+                        partial += UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    var sum = partial.sum()
+                    while i < size { sum += src[i]; i += 1 }
                     y[p] = sum / Float(Swift.max(size, 1))
                 }
             }
