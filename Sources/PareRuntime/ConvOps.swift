@@ -13,10 +13,12 @@ enum ConvOps {
         var size: [Int], kernel: [Int], strides: [Int], dilations: [Int], padBegin: [Int], padEnd: [Int]
     }
 
-    static func window(_ call: OpCall, input: [Int], kernel: [Int], ceil: Bool = false) throws -> Window {
+    static func window(_ call: OpCall, input: [Int], kernel: [Int], ceil: Bool = false, anyRank: Bool = false) throws -> Window {
         let spatial = Array(input.dropFirst(2))
         let r = spatial.count
-        guard r == 1 || r == 2 else { throw OpFailure("only 1-D and 2-D spatial inputs are supported, got shape \(input)") }
+        guard r == 1 || r == 2 || (anyRank && r >= 1) else {
+            throw OpFailure("only 1-D and 2-D spatial inputs are supported, got shape \(input)")
+        }
         guard kernel.count == r else { throw OpFailure("kernel rank \(kernel.count) does not match input shape \(input)") }
         let strides = call.ints("strides") ?? Array(repeating: 1, count: r)
         let dilations = call.ints("dilations") ?? Array(repeating: 1, count: r)
@@ -143,7 +145,8 @@ enum ConvOps {
         guard x.kind == .float32 else { throw OpFailure("input 0 must be float32, got \(x.kind.rawValue)") }
         guard let kernel = call.ints("kernel_shape") else { throw OpFailure("kernel_shape is required") }
         let ceil = call.int("ceil_mode", 0) == 1
-        let win = try window(call, input: x.shape, kernel: kernel, ceil: ceil)
+        let win = try window(call, input: x.shape, kernel: kernel, ceil: ceil, anyRank: true)
+        if win.size.count > 2 { return try volumePool(call, x, win, ceil: ceil) }
         let two = win.size.count == 2
         var s = Pool2DShape(batch: x.shape[0], channels: x.shape[1], height: two ? win.size[0] : 1, width: win.size.last!,
                             kernelH: two ? kernel[0] : 1, kernelW: kernel.last!)
@@ -169,6 +172,18 @@ enum ConvOps {
         } else {
             Pool2D.average(s, countIncludePad: call.int("count_include_pad", 0) == 1, x.pointer, y.pointer, pool: call.pool)
         }
+        return [y]
+    }
+
+    /// 3-D (and higher) pooling through the index-by-index kernel.
+    static func volumePool(_ call: OpCall, _ x: DenseTensor, _ win: Window, ceil: Bool) throws -> [DenseTensor] {
+        if call.node.outputs.count > 1 && !call.node.outputs[1].isEmpty { throw OpFailure("Indices are supported for 2-D MaxPool only") }
+        var s = PoolNDShape(planes: x.shape[0] * x.shape[1], size: win.size, kernel: win.kernel, strides: win.strides,
+                            dilations: win.dilations, padBegin: win.padBegin, padEnd: win.padEnd)
+        s.ceilMode = ceil && !call.string("auto_pad", "NOTSET").hasPrefix("SAME")
+        guard s.outSize.allSatisfy({ $0 > 0 }) else { throw OpFailure("the window does not fit input \(x.shape)") }
+        let y = call.output(Array(x.shape[0..<2]) + s.outSize)
+        PoolND.run(s, max: call.node.op == "MaxPool", countIncludePad: call.int("count_include_pad", 0) == 1, x.pointer, y.pointer)
         return [y]
     }
 

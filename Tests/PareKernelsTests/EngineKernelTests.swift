@@ -126,6 +126,34 @@ import Testing
         #expect(checked >= 100)
     }
 
+    /// The any-rank pooling kernel (used for 3-D volumes) on 2-D problems, against the same definition.
+    @Test func anyRankPoolsMatchTheDefinition() {
+        var random = SeededRandom(seed: 61)
+        var checked = 0
+        for trial in 0..<80 {
+            var s = Pool2DShape(batch: 1, channels: 1 + random.below(3), height: 1 + random.below(9), width: 1 + random.below(9),
+                                kernelH: 1 + random.below(3), kernelW: 1 + random.below(3))
+            s.strideH = 1 + random.below(2); s.strideW = 1 + random.below(3)
+            s.dilationH = 1 + random.below(2)
+            s.padTop = random.below(s.kernelH); s.padBottom = random.below(s.kernelH); s.padLeft = random.below(s.kernelW)
+            s.ceilMode = random.below(2) == 1
+            guard s.outHeight > 0, s.outWidth > 0 else { continue }
+            var nd = PoolNDShape(planes: s.channels, size: [s.height, s.width], kernel: [s.kernelH, s.kernelW],
+                                 strides: [s.strideH, s.strideW], dilations: [s.dilationH, s.dilationW],
+                                 padBegin: [s.padTop, s.padLeft], padEnd: [s.padBottom, s.padRight])
+            nd.ceilMode = s.ceilMode
+            #expect(nd.outSize == [s.outHeight, s.outWidth])
+            let x = Self.values(s.channels * s.height * s.width, &random)
+            let useMax = trial % 2 == 0, includePad = trial % 4 == 1
+            var fast = [Float](repeating: .nan, count: s.channels * s.outHeight * s.outWidth)
+            PoolND.run(nd, max: useMax, countIncludePad: includePad, x, &fast)
+            let slow = Self.referencePool(s, max: useMax, includePad: includePad, x)
+            #expect(Self.maxRelativeError(fast, slow) < 1e-5, "trial \(trial): \(s)")
+            checked += 1
+        }
+        #expect(checked >= 50)
+    }
+
     @Test func broadcastingMatchesTheDefinition() {
         var random = SeededRandom(seed: 53)
         for trial in 0..<80 {

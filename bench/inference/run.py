@@ -7,7 +7,8 @@ with allow_spinning=0. Each figure is the median of ROUNDS interleaved rounds (t
 shared and noisy). onnxruntime does not use OpenBLAS (it has its own MLAS kernels), so the ratio
 compares whole engines. Peak RSS: Pare's process (PARE_PEAK_RSS) and the onnxruntime process
 (Python included), for the 1-thread runs. Target (issue 4): Pare ≤ 1.25× onnxruntime's latency
-for ResNet-18/50; peak RSS ≤ 1.5×.
+for ResNet-18/50; peak RSS ≤ 1.5×. First, ResNet-50 and VGG-16-BN outputs are checked against
+onnxruntime (the test command checks the smaller exports).
 
 usage: python bench/inference/run.py [--pare .build/release/pare] [--work .build/bench-inference]
                                      [--rounds 3] [--runs 20]
@@ -53,6 +54,10 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
+    # The big exports are checked against onnxruntime here rather than in the test command.
+    print("correctness of the big exports (tests/engine/real_graphs.py --only resnet50 vgg16_bn):", flush=True)
+    subprocess.run([sys.executable, os.path.join(HERE, "..", "..", "tests", "engine", "real_graphs.py"), args.pare,
+                    os.path.join(args.work, "checked"), "--only", "resnet50", "vgg16_bn"], check=True)
     specs = {"resnet18": (MODELS["resnet18"][0], (1, 3, 224, 224)), "resnet50": (BIG["resnet50"][0], (1, 3, 224, 224)),
              "resnet56_b128": (MODELS["resnet56"][0], (128, 3, 32, 32))}
     rows = []
