@@ -90,6 +90,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "PareIRTests", dependencies: ["PareCore", "PareIR", "PareONNX"], swiftSettings: strict),
         .testTarget(name: "PareKernelsTests", dependencies: ["PareCore", "PareKernels"], swiftSettings: strict),
+        .testTarget(name: "PareRuntimeTests", dependencies: ["PareCore", "PareIR", "PareEngine", "PareKernels", "PareRuntime", "PareTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "PareFormatsTests", dependencies: ["PareFormats"], swiftSettings: strict),
         .testTarget(name: "PareSafetensorsTests", dependencies: ["PareCore", "PareSafetensors", "PareTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strict),

@@ -1,0 +1,95 @@
+import PareCore
+import PareEngine
+import PareIR
+import PareKernels
+import PareRuntime
+import PareTestSupport
+import Testing
+
+@Suite struct InferenceSessionTests {
+    static func input(_ shape: [Int], seed: UInt64) -> DenseTensor {
+        var random = SeededRandom(seed: seed)
+        return DenseTensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(random.below(2001) - 1000) / 500 })
+    }
+
+    /// Conv → BatchNormalization → Relu runs as one fused step and still equals the three ops
+    /// computed one after another from their definitions.
+    @Test func convBatchNormReluFusesAndMatchesTheDefinition() throws {
+        var net = NetBuilder(dims: [1, 3, 5, 5])
+        let c = net.conv("x", "conv", out: 4, in: 3, bias: true)
+        let b = net.batchNorm(c, "bn", channels: 4)
+        let r = net.node("Relu", [b])
+        let session = try InferenceSession(model: net.model(output: r), path: "fused.onnx", threads: 2)
+        let x = Self.input([1, 3, 5, 5], seed: 3)
+        let y = try #require(try session.run(["x": x])[r])
+        #expect(session.stepCount(for: [[1, 3, 5, 5]]) == 1)
+
+        var s = Conv2DShape(batch: 1, inChannels: 3, height: 5, width: 5, outChannels: 4, kernelH: 3, kernelW: 3)
+        s.padTop = 1; s.padLeft = 1; s.padBottom = 1; s.padRight = 1
+        let w = (0..<(4 * 3 * 9)).map { Float($0) }, bias = (0..<4).map { 0.5 + Float($0) }
+        var conv = [Float](repeating: 0, count: 4 * 25)
+        Conv2D.reference(s, input: x.floats, weight: w, bias: bias, output: &conv)
+        let expected = conv.indices.map { i -> Float in
+            let ch = Float(i / 25)
+            let (gamma, beta, mean, variance) = (1 + ch, 2 + ch, 3 + ch, 4 + ch)
+            return max(0, (conv[i] - mean) / (variance + 1e-5).squareRoot() * gamma + beta)
+        }
+        let worst = zip(y.floats, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 1
+        #expect(y.shape == [1, 4, 5, 5] && worst < 1e-5, "worst relative error \(worst)")
+    }
+
+    /// Shape → Gather → Unsqueeze → Concat → Reshape, as exporters write `x.view(x.size(0), -1)`:
+    /// after the first run for a shape only the Reshape runs, and a new batch size is re-planned.
+    @Test func shapeSubgraphsFoldPerInputShape() throws {
+        var net = NetBuilder(dims: [1, 4, 2, 2])
+        let shape = net.node("Shape", ["x"])
+        let zero = net.ints("zero", [0])
+        let batch = net.node("Gather", [shape, zero], [.int("axis", 0)])
+        let rest = net.ints("rest", [-1])
+        let target = net.node("Concat", [batch, rest], [.int("axis", 0)])
+        let out = net.node("Reshape", ["x", target])
+        var model = net.model(output: out, outputRank: 2)
+        model.graph!.inputs[0].type = .tensor(DType.float.rawValue, Shape([.symbol("N"), .known(4), .known(2), .known(2)]))
+        let session = try InferenceSession(model: model, path: "view.onnx")
+        for n in [2, 3, 2] {
+            let x = Self.input([n, 4, 2, 2], seed: UInt64(n))
+            let y = try #require(try session.run(["x": x])[out])
+            #expect(y.shape == [n, 16] && y.floats == x.floats)
+            #expect(session.stepCount(for: [[n, 4, 2, 2]]) == 1)
+        }
+    }
+
+    @Test func badFeedsNameTheInput() throws {
+        var net = NetBuilder(dims: [1, 2, 3, 3])
+        let r = net.node("Relu", ["x"])
+        let session = try InferenceSession(model: net.model(output: r), path: "relu.onnx")
+        #expect(throws: PareError.self) { try session.run([:]) }
+        do {
+            _ = try session.run(["x": Self.input([1, 2, 4, 4], seed: 1)])
+            Issue.record("a wrong shape must be refused")
+        } catch let error as PareError {
+            #expect(error.place == "input 'x'" && error.message.contains("[1, 2, 3, 3]"))
+        }
+        do {
+            _ = try session.run(["x": DenseTensor(shape: [1, 2, 3, 3], int64s: Array(repeating: 0, count: 18))])
+            Issue.record("a wrong element type must be refused")
+        } catch let error as PareError {
+            #expect(error.place == "input 'x'" && error.message.contains("float"))
+        }
+    }
+
+    @Test func unsupportedOpsAreAllReportedBeforeRunning() {
+        var net = NetBuilder(dims: [1, 2, 3, 3])
+        let a = net.node("NonMaxSuppression", ["x"])
+        let b = net.node("Fancy", [a], domain: "com.example")
+        do {
+            _ = try InferenceSession(model: net.model(output: b), path: "bad.onnx")
+            Issue.record("unsupported ops must be refused")
+        } catch let error as PareError {
+            #expect(error.message.contains("NonMaxSuppression_1") && error.message.contains("Fancy_2")
+                    && error.message.contains("com.example"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}
