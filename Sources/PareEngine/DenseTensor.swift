@@ -87,7 +87,7 @@ public struct DenseTensor: @unchecked Sendable {
         switch values {
         case .int64(let v): return v
         case .bool(let v): return v.map { $0 ? 1 : 0 }
-        case .float(let b): return (0..<count).map { Int64(b.pointer[$0].isFinite ? b.pointer[$0] : 0) }
+        case .float(let b): return (0..<count).map { Int64(saturating: Double(b.pointer[$0])) }
         }
     }
 
@@ -96,5 +96,14 @@ public struct DenseTensor: @unchecked Sendable {
         var t = self
         t.shape = newShape
         return t
+    }
+}
+
+extension Int64 {
+    /// The integer part of `value`, clamped to Int64's range (NaN → 0), where a plain conversion
+    /// would trap on data from a file.
+    public init(saturating value: Double) {
+        if value.isNaN { self = 0 } else if value >= 9.223372036854775e18 { self = .max }
+        else if value <= -9.223372036854775e18 { self = .min } else { self = Int64(value) }
     }
 }

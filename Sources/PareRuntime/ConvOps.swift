@@ -23,6 +23,9 @@ enum ConvOps {
         let strides = call.ints("strides") ?? Array(repeating: 1, count: r)
         let dilations = call.ints("dilations") ?? Array(repeating: 1, count: r)
         guard strides.count == r, dilations.count == r else { throw OpFailure("strides/dilations must have \(r) entries") }
+        guard (strides + dilations + kernel).allSatisfy({ $0 >= 1 }) else {
+            throw OpFailure("kernel sizes, strides and dilations must be positive")
+        }
         var pads = call.ints("pads") ?? Array(repeating: 0, count: 2 * r)
         guard pads.count == 2 * r else { throw OpFailure("pads must have \(2 * r) entries, got \(pads.count)") }
         let autoPad = call.string("auto_pad", "NOTSET")
@@ -37,6 +40,7 @@ enum ConvOps {
         } else if autoPad == "VALID" {
             pads = Array(repeating: 0, count: 2 * r)
         }
+        guard pads.allSatisfy({ $0 >= 0 }) else { throw OpFailure("pads must not be negative") }
         return Window(size: spatial, kernel: kernel, strides: strides, dilations: dilations,
                       padBegin: Array(pads[0..<r]), padEnd: Array(pads[r...]))
     }
@@ -99,6 +103,9 @@ enum ConvOps {
         var pads = call.ints("pads") ?? Array(repeating: 0, count: 2 * r)
         guard strides.count == r, dilations.count == r, outputPadding.count == r, pads.count == 2 * r else {
             throw OpFailure("strides, dilations, output_padding and pads must match \(r) spatial axes")
+        }
+        guard (strides + dilations + kernel).allSatisfy({ $0 >= 1 }), outputPadding.allSatisfy({ $0 >= 0 }) else {
+            throw OpFailure("kernel sizes, strides and dilations must be positive, output_padding not negative")
         }
         let autoPad = call.string("auto_pad", "NOTSET")
         if let outputShape = call.ints("output_shape") {

@@ -118,7 +118,7 @@ enum BinaryOps {
             // The result has the base's type.
             let (ia, ib) = plan.offsets()
             let va = a.int64s, vb = b.floats
-            return [DenseTensor(shape: plan.outputShape, int64s: zip(ia, ib).map { Int64(pow(Double(va[$0.0]), Double(vb[$0.1]))) })]
+            return [DenseTensor(shape: plan.outputShape, int64s: zip(ia, ib).map { Int64(saturating: pow(Double(va[$0.0]), Double(vb[$0.1]))) })]
         }
         guard a.kind == b.kind else { throw OpFailure("operand types differ: \(a.kind.rawValue) and \(b.kind.rawValue)") }
         if a.kind == .float32 { return [try floatBinary(op, a, b, plan, call)] }
@@ -186,7 +186,7 @@ enum BinaryOps {
                 let r = x % m
                 return call.int("fmod", 0) == 1 || r == 0 || (r < 0) == (m < 0) ? r : r + m
             }
-        case "Pow": f = { Int64(pow(Double($0), Double($1))) }
+        case "Pow": f = { Int64(saturating: pow(Double($0), Double($1))) }
         default: throw OpFailure("\(op) is not supported for \(a.kind.rawValue) tensors")
         }
         let out = try zip(ia, ib).map { try f(va[$0.0], vb[$0.1]) }

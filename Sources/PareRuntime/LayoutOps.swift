@@ -247,6 +247,7 @@ enum LayoutOps {
         guard let shape = Broadcast.shape(x.shape, target), let plan = Broadcast(x.shape, shape) else {
             throw OpFailure("\(x.shape) cannot expand to \(target)")
         }
+        _ = try call.checkedShape(shape)
         return [gathered(x, shape, plan.offsets().a, call)]
     }
 

@@ -65,6 +65,25 @@ public struct OpCall {
     func ints(_ name: String) -> [Int]? { node.ints(name).map { $0.map { Int($0) } } }
     func string(_ name: String, _ fallback: String) -> String { node.string(name) ?? fallback }
 
+    /// `shape` when its element count is sane, for ops whose output size comes from data
+    /// (ConstantOfShape, Range, Expand, Pad, Resize): a hostile file must get an error, not an
+    /// allocation that kills the process.
+    func checkedShape(_ shape: [Int]) throws -> [Int] {
+        var count = 1
+        for d in shape {
+            guard d >= 0 else { throw OpFailure("negative dimension in \(shape)") }
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= OpCall.maxElements else {
+                throw OpFailure("an output of shape \(shape) would exceed \(OpCall.maxElements) elements")
+            }
+            count = product
+        }
+        return shape
+    }
+
+    /// 2³² elements (16 GiB of floats): beyond any model this engine is for.
+    static let maxElements = 1 << 32
+
     /// A float output buffer for `shape`, recycled from a dead value when one fits.
     func output(_ shape: [Int]) -> DenseTensor { context.buffers.tensor(shape) }
 

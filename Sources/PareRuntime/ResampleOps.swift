@@ -23,6 +23,7 @@ enum ResampleOps {
         for (i, a) in axes.enumerated() { begin[a] = pads[i]; end[a] = pads[i + axes.count] }
         let shape = (0..<r).map { x.shape[$0] + begin[$0] + end[$0] }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw OpFailure("pads \(pads) remove more than input \(x.shape) has") }
+        _ = try call.checkedShape(shape)
         let mode = call.string("mode", "constant")
         guard ["constant", "reflect", "edge", "wrap"].contains(mode) else { throw OpFailure("mode '\(mode)' is not supported") }
         let inStrides = x.shape.strides
@@ -60,7 +61,7 @@ enum ResampleOps {
             let y = call.output(shape)
             for (i, s) in source.enumerated() { y.pointer[i] = s < 0 ? fill : b.pointer[s] }
             return [y]
-        case .int64(let v): return [DenseTensor(shape: shape, int64s: source.map { $0 < 0 ? Int64(fill) : v[$0] })]
+        case .int64(let v): return [DenseTensor(shape: shape, int64s: source.map { $0 < 0 ? Int64(saturating: Double(fill)) : v[$0] })]
         case .bool(let v): return [DenseTensor(shape: shape, bools: source.map { $0 < 0 ? fill != 0 : v[$0] })]
         }
     }
@@ -81,6 +82,7 @@ enum ResampleOps {
         var scale = [Float](repeating: 1, count: r)
         if let sizes {
             guard sizes.count == axes.count else { throw OpFailure("sizes has \(sizes.count) entries for \(axes.count) axes") }
+            guard sizes.allSatisfy({ $0 > 0 }), axes.allSatisfy({ x.shape[$0] > 0 }) else { throw OpFailure("sizes \(sizes) must be positive") }
             let policy = call.string("keep_aspect_ratio_policy", "stretch")
             var ratios = axes.enumerated().map { Float(sizes[$0.offset]) / Float(x.shape[$0.element]) }
             if policy != "stretch" {
@@ -93,6 +95,7 @@ enum ResampleOps {
             for (i, a) in axes.enumerated() { scale[a] = ratios[i] }
         } else if let scales {
             guard scales.count == axes.count else { throw OpFailure("scales has \(scales.count) entries for \(axes.count) axes") }
+            guard scales.allSatisfy({ $0.isFinite && $0 > 0 && $0 < 1e6 }) else { throw OpFailure("scales \(scales) must be positive and finite") }
             for (i, a) in axes.enumerated() {
                 scale[a] = scales[i]
                 outShape[a] = Int(floor(Float(x.shape[a]) * scales[i]))
@@ -100,6 +103,7 @@ enum ResampleOps {
         } else {
             throw OpFailure("Resize needs scales or sizes")
         }
+        _ = try call.checkedShape(outShape)
         let mode = call.string("mode", "nearest")
         let transform = call.string("coordinate_transformation_mode", opset >= 11 ? "half_pixel" : "asymmetric")
         let nearestMode = call.string("nearest_mode", "round_prefer_floor")
@@ -112,8 +116,6 @@ enum ResampleOps {
             throw OpFailure("coordinate_transformation_mode '\(transform)' is not supported")
         }
         if call.int("antialias", 0) != 0 { throw OpFailure("antialias=1 is not supported") }
-        let roiUsed = transform == "tf_crop_and_resize"
-        _ = roiUsed
         // Per axis: for each output index, the input coordinate it samples.
         func source(_ axis: Int, _ o: Int) -> Float {
             let inN = Float(x.shape[axis]), outN = Float(outShape[axis]), s = scale[axis]

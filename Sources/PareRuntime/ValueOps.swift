@@ -31,8 +31,7 @@ enum ValueOps {
     }
 
     static func constantOfShape(_ call: OpCall) throws -> [DenseTensor] {
-        let shape = try call.ints(0)
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw OpFailure("negative dimension in \(shape)") }
+        let shape = try call.checkedShape(try call.ints(0))
         let fill = try call.node.attribute("value")?.t.map { try DenseTensor($0, place: "attribute 'value'") }
             ?? DenseTensor(shape: [1], floats: [0])
         let n = shape.reduce(1, *)
@@ -51,13 +50,17 @@ enum ValueOps {
         if start.kind == .float32 {
             let s = start.pointer[0], l = limit.pointer[0], d = delta.pointer[0]
             guard d != 0 else { throw OpFailure("delta must not be 0") }
-            let n = max(0, Int(ceil(Double(l - s) / Double(d))))
+            let count = ceil(Double(l - s) / Double(d))
+            guard count.isFinite, count < Double(OpCall.maxElements) else { throw OpFailure("the range would be too long") }
+            let n = max(0, Int(count))
             return [DenseTensor(shape: [n], floats: (0..<n).map { s + Float($0) * d })]
         }
         let s = start.int64s[0], l = limit.int64s[0], d = delta.int64s[0]
         guard d != 0 else { throw OpFailure("delta must not be 0") }
-        let n = max(0, Int(ceil(Double(l - s) / Double(d))))
-        return [DenseTensor(shape: [n], int64s: (0..<n).map { s + Int64($0) * d })]
+        let count = ceil((Double(l) - Double(s)) / Double(d))
+        guard count < Double(OpCall.maxElements) else { throw OpFailure("the range would be too long") }
+        let n = max(0, Int(count))
+        return [DenseTensor(shape: [n], int64s: (0..<n).map { s &+ Int64($0) &* d })]
     }
 
     static func cast(_ call: OpCall) throws -> [DenseTensor] {
@@ -138,7 +141,7 @@ enum ValueOps {
         for i in result.indices { result[i] = finish(op, result[i], groupSize) }
         switch x.kind {
         case .float32: return [DenseTensor(shape: outShape, floats: result.map { Float($0) })]
-        case .int64: return [DenseTensor(shape: outShape, int64s: result.map { $0.isFinite ? Int64($0) : ($0 > 0 ? .max : .min) })]
+        case .int64: return [DenseTensor(shape: outShape, int64s: result.map { Int64(saturating: $0) })]
         case .bool: return [DenseTensor(shape: outShape, bools: result.map { $0 > 0 })]
         }
     }

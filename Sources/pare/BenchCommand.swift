@@ -3,6 +3,7 @@ import Foundation
 import PareCore
 import PareEngine
 import PareKernels
+import PareONNX
 import PareRuntime
 
 struct BenchCommand: ParsableCommand {
@@ -28,13 +29,16 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed runs.") var runs = 20
     @Option(help: "Untimed runs first.") var warmup = 3
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Benchmark a model that fails checker rules anyway.") var force = false
     @Flag(help: "Also print the time spent per op type over the timed runs.") var profile = false
 
     func run() throws {
         guard threads >= 1, batch >= 1, runs >= 1, warmup >= 0 else {
             throw PareError(.usage, "--threads, --batch and --runs must be at least 1, --warmup at least 0")
         }
-        let session = try InferenceSession(path: model, threads: threads)
+        let loaded = try ONNXReader.read(path: model)
+        try Validation.requireValid(loaded, force: force, doing: "benchmark")
+        let session = try InferenceSession(model: loaded.model, path: model, threads: threads)
         let fixed = try InputShapes.parse(shapes)
         for name in fixed.keys where !session.inputs.contains(where: { $0.name == name }) {
             throw PareError(.usage, place: "--shape \(name)", "the model has no such input",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PareCore
 import PareEngine
+import PareONNX
 import PareRuntime
 
 struct RunCommand: ParsableCommand {
@@ -15,7 +16,9 @@ struct RunCommand: ParsableCommand {
         written to DIR/<output name>.npy (float32, int64 or bool) and its
         shape is printed.
 
-        Unsupported ops are all reported, with node names, before anything runs.
+        The model is checked first (as `pare check` does; --force runs an invalid
+        one anyway). Unsupported ops are all reported, with node names, before
+        anything runs.
 
         Examples:
           pare run model.onnx --input input=x.npy
@@ -29,6 +32,7 @@ struct RunCommand: ParsableCommand {
     var outputDir = "."
     @Option(help: "Threads for the engine and OpenBLAS.") var threads = 1
     @Flag(name: .customLong("list-ops"), help: "Print the supported ONNX ops and exit.") var listOps = false
+    @Flag(help: "Run a model that fails checker rules anyway.") var force = false
 
     func run() throws {
         if listOps {
@@ -37,7 +41,9 @@ struct RunCommand: ParsableCommand {
         }
         guard let model else { throw PareError(.usage, "name a model", hint: "pare run MODEL --input NAME=FILE") }
         guard threads >= 1 else { throw PareError(.usage, "--threads must be at least 1") }
-        let session = try InferenceSession(path: model, threads: threads)
+        let loaded = try ONNXReader.read(path: model)
+        try Validation.requireValid(loaded, force: force, doing: "run")
+        let session = try InferenceSession(model: loaded.model, path: model, threads: threads)
         let feeds = try TensorFiles.feeds(inputs, session: session)
         let outputs = try session.run(feeds)
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)

@@ -12,7 +12,10 @@ import onnx
 from onnx import TensorProto, helper
 
 
-def model(path, nodes, inputs, outputs, inits=()):
+def model(path, nodes, inputs, outputs, inits=(), rank=4):
+    # Graph outputs declare a shape (onnx's checker requires one), with free dimensions.
+    outputs = [helper.make_tensor_value_info(o.name, o.type.tensor_type.elem_type, [f"d{i}" for i in range(rank)])
+               for o in outputs]
     graph = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     onnx.save(m, path)
@@ -38,6 +41,23 @@ def main():
     np.save(os.path.join(work, "double.npy"), np.zeros((1, 2, 4, 4), np.float64))
     np.save(os.path.join(work, "wrong_shape.npy"), np.zeros((1, 3, 4, 4), np.float32))
     open(os.path.join(work, "garbage.npy"), "wb").write(b"\x93NUMPY\x01\x00garbage")
+    # Hostile values in otherwise well-formed graphs: each must be refused with the node named
+    # (run with --force, since onnx's checker would already reject some of them).
+    hostile = {}
+    def hostile_model(name, nodes, inits, inputs=None, rank=4):
+        path = os.path.join(work, f"hostile_{name}.onnx")
+        model(path, nodes, [x] if inputs is None else inputs, [y], inits, rank=rank)
+        hostile[name] = path
+    big = helper.make_tensor("big", TensorProto.INT64, [3], [1 << 30, 1 << 30, 1 << 30])
+    hostile_model("huge_constant", [helper.make_node("ConstantOfShape", ["big"], ["y"], name="fill_node")], [big], inputs=[], rank=3)
+    scales = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1, float("inf"), 1])
+    hostile_model("inf_scales", [helper.make_node("Resize", ["x", "", "scales"], ["y"], name="resize_node")], [scales])
+    hostile_model("zero_stride", [helper.make_node("MaxPool", ["x"], ["y"], name="pool_node", kernel_shape=[2, 2], strides=[0, 1])], [])
+    far = helper.make_tensor("far", TensorProto.INT64, [1], [7])
+    hostile_model("gather_oob", [helper.make_node("Gather", ["x", "far"], ["y"], name="gather_node", axis=1)], [far])
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [5, 7])
+    hostile_model("bad_reshape", [helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape_node")], [shape], rank=2)
+    hostile_model("dangling_input", [helper.make_node("Add", ["x", "ghost"], ["y"], name="add_node")], [])
     out = os.path.join(work, "out")
     cases = [
         ("wrong dtype", [ok_model, "--input", f"x={work}/double.npy"], ["'x'", "float"]),
@@ -50,6 +70,12 @@ def main():
         ("custom domain", [custom, "--input", f"x={work}/good.npy"], ["fancy_node", "com.example"]),
         ("channel mismatch", [mismatch, "--input", f"x={work}/good.npy"], ["conv_bad", "channels"]),
         ("bad NAME=FILE", [ok_model, "--input", "x"], ["NAME=FILE"]),
+        ("huge ConstantOfShape", [hostile["huge_constant"], "--force"], ["fill_node", "exceed"]),
+        ("infinite Resize scale", [hostile["inf_scales"], "--force", "--input", f"x={work}/good.npy"], ["resize_node", "scales"]),
+        ("zero pooling stride", [hostile["zero_stride"], "--force", "--input", f"x={work}/good.npy"], ["pool_node", "positive"]),
+        ("Gather index out of range", [hostile["gather_oob"], "--force", "--input", f"x={work}/good.npy"], ["gather_node", "out of range"]),
+        ("impossible Reshape", [hostile["bad_reshape"], "--force", "--input", f"x={work}/good.npy"], ["reshape_node", "reshape"]),
+        ("invalid model without --force", [hostile["dangling_input"], "--input", f"x={work}/good.npy"], ["invalid", "--force"]),
     ]
     failures = 0
     for label, args, needles in cases:
@@ -59,6 +85,8 @@ def main():
         r = subprocess.run([pare, "run"] + args + ["--output-dir", out], capture_output=True, text=True, timeout=60)
         lines = [l for l in r.stderr.splitlines() if l.strip()]
         written = os.listdir(out) if os.path.exists(out) else []
+        warnings = [l for l in lines if "warning:" in l]  # --force notes the checker findings on stderr
+        lines = [l for l in lines if l not in warnings]
         good = (r.returncode != 0 and len(lines) == 1 and all(n in lines[0] for n in needles)
                 and not written and "Backtrace" not in r.stderr)
         failures += not good
