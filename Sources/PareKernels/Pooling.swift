@@ -28,32 +28,38 @@ public enum Pool2D {
     /// Max over each window (padding never wins), parallel over planes.
     public static func max(_ s: Pool2DShape, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: WorkerPool) {
         let oh = s.outHeight, ow = s.outWidth
-        nonisolated(unsafe) let x = x, y = y
-        pool.parallelRanges(s.batch * s.channels, grain: 4) { planes in
-            for p in planes {
-                let src = x + p * s.height * s.width, dst = y + p * oh * ow
-                // Tap by tap over whole output rows: each (ky, kx) updates the outputs whose tap
-                // lands inside the input, in one vectorizable pass.
-                for oy in 0..<oh {
-                    let y0 = oy * s.strideH - s.padTop
-                    let out = dst + oy * ow
-                    out.update(repeating: -.infinity, count: ow)
-                    for ky in tapRange(y0, s.kernelH, s.dilationH, s.height) {
-                        let line = src + (y0 + ky * s.dilationH) * s.width
-                        for kx in 0..<s.kernelW {
-                            let offset = kx * s.dilationW - s.padLeft
-                            let first = offset >= 0 ? 0 : (-offset + s.strideW - 1) / s.strideW
-                            let end = s.width - 1 - offset < 0 ? 0 : Swift.min(ow, (s.width - 1 - offset) / s.strideW + 1)
-                            var ox = first
-                            while ox < end {
-                                let v = line[ox * s.strideW + offset], o = out[ox]
-                                out[ox] = v <= o ? o : v  // also takes NaN, as onnxruntime does
-                                ox += 1
-                            }
+        forEachPlane(s, x, y, pool) { src, dst in
+            // Tap by tap over whole output rows: each (ky, kx) updates the outputs whose tap lands
+            // inside the input, in one vectorizable pass.
+            for oy in 0..<oh {
+                let y0 = oy * s.strideH - s.padTop
+                let out = dst + oy * ow
+                out.update(repeating: -.infinity, count: ow)
+                for ky in tapRange(y0, s.kernelH, s.dilationH, s.height) {
+                    let line = src + (y0 + ky * s.dilationH) * s.width
+                    for kx in 0..<s.kernelW {
+                        let offset = kx * s.dilationW - s.padLeft
+                        let first = offset >= 0 ? 0 : (-offset + s.strideW - 1) / s.strideW
+                        let end = s.width - 1 - offset < 0 ? 0 : Swift.min(ow, (s.width - 1 - offset) / s.strideW + 1)
+                        var ox = first
+                        while ox < end {
+                            let v = line[ox * s.strideW + offset], o = out[ox]
+                            out[ox] = v <= o ? o : v  // also takes NaN, as onnxruntime does
+                            ox += 1
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// Runs `body(input plane, output plane)` for every (image, channel) plane, spread over the pool.
+    static func forEachPlane(_ s: Pool2DShape, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ pool: WorkerPool,
+                             _ body: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let inPlane = s.height * s.width, outPlane = s.outHeight * s.outWidth
+        nonisolated(unsafe) let x = x, y = y
+        pool.parallelRanges(s.batch * s.channels, grain: 4) { planes in
+            for p in planes { body(x + p * inPlane, y + p * outPlane) }
         }
     }
 
@@ -71,33 +77,29 @@ public enum Pool2D {
     public static func average(_ s: Pool2DShape, countIncludePad: Bool, _ x: UnsafePointer<Float>,
                                _ y: UnsafeMutablePointer<Float>, pool: WorkerPool) {
         let oh = s.outHeight, ow = s.outWidth
-        nonisolated(unsafe) let x = x, y = y
-        pool.parallelRanges(s.batch * s.channels, grain: 4) { planes in
-            for p in planes {
-                let src = x + p * s.height * s.width, dst = y + p * oh * ow
-                for oy in 0..<oh {
-                    let y0 = oy * s.strideH - s.padTop
-                    let y1 = Swift.min(y0 + (s.kernelH - 1) * s.dilationH + 1, s.height + s.padBottom)
-                    for ox in 0..<ow {
-                        let x0 = ox * s.strideW - s.padLeft
-                        let x1 = Swift.min(x0 + (s.kernelW - 1) * s.dilationW + 1, s.width + s.padRight)
-                        var sum: Float = 0
-                        var inside = 0, padded = 0
-                        for ky in 0..<s.kernelH {
-                            let iy = y0 + ky * s.dilationH
-                            guard iy < y1 else { continue }
-                            for kx in 0..<s.kernelW {
-                                let ix = x0 + kx * s.dilationW
-                                guard ix < x1 else { continue }
-                                padded += 1
-                                guard iy >= 0 && iy < s.height && ix >= 0 && ix < s.width else { continue }
-                                sum += src[iy * s.width + ix]
-                                inside += 1
-                            }
+        forEachPlane(s, x, y, pool) { src, dst in
+            for oy in 0..<oh {
+                let y0 = oy * s.strideH - s.padTop
+                let y1 = Swift.min(y0 + (s.kernelH - 1) * s.dilationH + 1, s.height + s.padBottom)
+                for ox in 0..<ow {
+                    let x0 = ox * s.strideW - s.padLeft
+                    let x1 = Swift.min(x0 + (s.kernelW - 1) * s.dilationW + 1, s.width + s.padRight)
+                    var sum: Float = 0
+                    var inside = 0, padded = 0
+                    for ky in 0..<s.kernelH {
+                        let iy = y0 + ky * s.dilationH
+                        guard iy < y1 else { continue }
+                        for kx in 0..<s.kernelW {
+                            let ix = x0 + kx * s.dilationW
+                            guard ix < x1 else { continue }
+                            padded += 1
+                            guard iy >= 0 && iy < s.height && ix >= 0 && ix < s.width else { continue }
+                            sum += src[iy * s.width + ix]
+                            inside += 1
                         }
-                        let divisor = countIncludePad ? padded : inside
-                        dst[oy * ow + ox] = divisor > 0 ? sum / Float(divisor) : 0
                     }
+                    let divisor = countIncludePad ? padded : inside
+                    dst[oy * ow + ox] = divisor > 0 ? sum / Float(divisor) : 0
                 }
             }
         }
