@@ -92,9 +92,10 @@ struct BenchCommand: ParsableCommand {
         if let spent = session.profile {
             let total = spent.values.reduce(UInt64(0)) { $0 + $1.nanoseconds }
             for (op, entry) in spent.sorted(by: { $0.value.nanoseconds > $1.value.nanoseconds }) {
-                print(String(format: "  %-24@ %8.2f ms/run  %5.1f%%  (%d calls/run)", op as NSString,
+                let name = op.count >= 24 ? op : op + String(repeating: " ", count: 24 - op.count)
+                print(name.withCString { String(format: "  %s %8.2f ms/run  %5.1f%%  (%d calls/run)", $0,
                              Double(entry.nanoseconds) / 1e6 / Double(runs), 100 * Double(entry.nanoseconds) / Double(max(total, 1)),
-                             entry.calls / runs))
+                             entry.calls / runs) })
             }
         }
     }
