@@ -69,3 +69,25 @@ print("(the bundled model is randomly initialised: accuracy before and after pru
       " training and fine-tuning arrive with the engine)")
 PY
 
+
+echo; echo "== pare run: the original and the pruned model on Pare's own engine, checked against onnxruntime"
+.venv/bin/python - "$OUT/images.npy" <<'PY'
+import gzip, sys, numpy as np
+with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
+    images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)[:1024]
+np.save(sys.argv[1], ((images.astype(np.float32) / 255.0) - 0.2860) / 0.3530)
+PY
+for m in "$MODEL" "$OUT/fmnist_cnn_slim.onnx"; do
+  name=$(basename "$m" .onnx)
+  $PARE run "$m" --input image="$OUT/images.npy" --output-dir "$OUT/run_$name"
+  $PARE bench "$m" --batch 1024 --runs 5 | head -n 1
+done
+.venv/bin/python - "$MODEL" "$OUT/fmnist_cnn_slim.onnx" "$OUT" <<'PY'
+import os, sys, numpy as np, onnxruntime as ort
+x = np.load(os.path.join(sys.argv[3], "images.npy"))
+for path in sys.argv[1:3]:
+    ref = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"image": x})[0]
+    name = os.path.splitext(os.path.basename(path))[0]
+    got = np.load(os.path.join(sys.argv[3], f"run_{name}", "logits.npy"))
+    print(f"{path}: pare run vs onnxruntime, max |difference| {np.abs(got - ref).max():.2g} (logits up to {np.abs(ref).max():.2g})")
+PY
