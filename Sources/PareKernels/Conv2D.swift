@@ -72,8 +72,20 @@ public enum Conv2D {
 
     /// Floats of scratch `forward` needs with `threads` threads.
     public static func scratchCount(_ s: Conv2DShape, threads: Int = 1) -> Int {
-        let k = s.channelsPerGroup * s.kernelH * s.kernelW
-        return max(threads * k * tileWidth(s, threads: threads), k * s.outHeight * s.outWidth)
+        let k = s.channelsPerGroup * s.kernelH * s.kernelW, m = s.outChannels / s.groups
+        let batched = threads * (k + m) * imagesPerBlock(s) * s.outHeight * s.outWidth
+        return max(threads * k * tileWidth(s, threads: threads), k * s.outHeight * s.outWidth, batched)
+    }
+
+    /// Images per GEMM for a batch of small images: one image's column matrix is too narrow for
+    /// an efficient GEMM (a 28×28 layer with 9 rows costs more in call overhead than in
+    /// arithmetic), so several images share one call, with columns and output block within about
+    /// 768 KiB. 1 when images are large enough on their own.
+    static func imagesPerBlock(_ s: Conv2DShape) -> Int {
+        let pixels = s.outHeight * s.outWidth
+        guard s.batch > 1, pixels < 1024 else { return 1 }
+        let k = s.channelsPerGroup * s.kernelH * s.kernelW, m = s.outChannels / s.groups
+        return max(1, min(s.batch, 196_608 / max(1, (k + m) * pixels)))
     }
 
     /// `scratch` (at least `scratchCount` floats) is reused across calls when given, because a fresh
@@ -83,7 +95,7 @@ public enum Conv2D {
                                scratch: UnsafeMutablePointer<Float>? = nil, pool: WorkerPool? = nil) {
         precondition(s.problem == nil, "Conv2D: \(s.problem ?? "")")
         let threads = pool?.threadCount ?? 1
-        if s.groups == s.inChannels && s.channelsPerGroup == 1 {
+        if s.groups > 1 && s.groups == s.inChannels {
             depthwise(s, x, w, bias, y, clamp, pool: pool)
             return
         }
@@ -92,6 +104,21 @@ public enum Conv2D {
         nonisolated(unsafe) let columns = scratch ?? owned!
         nonisolated(unsafe) let x = x, w = w, y = y, bias = bias
         let outPlane = s.outHeight * s.outWidth
+        let perBlock = imagesPerBlock(s)
+        if perBlock > 1 {
+            let blocksPerGroup = (s.batch + perBlock - 1) / perBlock, blocks = blocksPerGroup * s.groups
+            let k = s.channelsPerGroup * s.kernelH * s.kernelW, m = s.outChannels / s.groups
+            let perThread = (blocks + threads - 1) / threads
+            let work: @Sendable (Int) -> Void = { worker in
+                let slot = columns + worker * (k + m) * perBlock * outPlane
+                for block in worker * perThread..<min(blocks, (worker + 1) * perThread) {
+                    let g = block / blocksPerGroup, first = (block % blocksPerGroup) * perBlock
+                    imageBlock(s, x, w, bias, y, clamp, images: first..<min(s.batch, first + perBlock), g: g, slot: slot)
+                }
+            }
+            if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }
+            return
+        }
         let tile = tileWidth(s, threads: threads)
         let tilesPerPlane = (outPlane + tile - 1) / tile
         let jobs = s.batch * s.groups * tilesPerPlane
@@ -133,6 +160,33 @@ public enum Conv2D {
                        b: slot, ldb: pixels.count, c: out, ldc: outPlane)
         }
         epilogue(out, rows: mPerGroup, columns: pixels.count, stride: outPlane, bias: bias.map { $0 + g * mPerGroup }, clamp)
+    }
+
+    /// Several images of one group in one GEMM: each image's columns side by side, the product
+    /// copied back image by image into NCHW with bias and clamp on the way.
+    private static func imageBlock(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                   _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
+                                   images: Range<Int>, g: Int, slot: UnsafeMutablePointer<Float>) {
+        let outPlane = s.outHeight * s.outWidth, inPlane = s.height * s.width
+        let mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
+        let k = cPerGroup * s.kernelH * s.kernelW
+        let width = images.count * outPlane
+        let columns = slot, product = slot + k * width
+        for (j, n) in images.enumerated() {
+            lowerChannels(s, x + (n * s.inChannels + g * cPerGroup) * inPlane, 0..<cPerGroup, 0..<outPlane,
+                          columns + j * outPlane, rowStride: width)
+        }
+        Gemm.sgemm(m: mPerGroup, n: width, k: k, a: w + g * mPerGroup * k, lda: k, b: columns, ldb: width,
+                   c: product, ldc: width)
+        let lo = clamp.lo, hi = clamp.hi
+        for (j, n) in images.enumerated() {
+            for m in 0..<mPerGroup {
+                let src = product + m * width + j * outPlane
+                let dst = y + (n * s.outChannels + g * mPerGroup + m) * outPlane
+                let b = bias?[g * mPerGroup + m] ?? 0
+                for i in 0..<outPlane { dst[i] = min(max(src[i] + b, lo), hi) }
+            }
+        }
     }
 
     /// Few pixels, many channels: lower the whole image once, then split the output channels.
@@ -183,8 +237,8 @@ public enum Conv2D {
     /// Rows (c, ky, kx) of the column matrix for output pixels `pixels` (row length
     /// `pixels.count`): the input value each kernel tap sees, 0 in padding.
     static func lowerChannels(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ channels: Range<Int>, _ pixels: Range<Int>,
-                              _ columns: UnsafeMutablePointer<Float>) {
-        let ow = s.outWidth, width = pixels.count
+                              _ columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let ow = s.outWidth, width = rowStride ?? pixels.count
         for c in channels {
             for ky in 0..<s.kernelH {
                 for kx in 0..<s.kernelW {
@@ -242,18 +296,25 @@ public enum Conv2D {
             let src = x + (n * s.inChannels + m / multiplier) * s.height * s.width
             let taps = w + m * s.kernelH * s.kernelW
             let dst = y + plane * oh * ow
+            // Tap by tap over whole output rows (as max pooling does): each (ky, kx) adds its
+            // weight times the inputs it sees to the outputs whose tap lands inside the input.
             for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var acc: Float = 0
-                    for ky in 0..<s.kernelH {
-                        let iy = oy * s.strideH - s.padTop + ky * s.dilationH
-                        guard iy >= 0 && iy < s.height else { continue }
-                        for kx in 0..<s.kernelW {
-                            let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
-                            if ix >= 0 && ix < s.width { acc += src[iy * s.width + ix] * taps[ky * s.kernelW + kx] }
+                let out = dst + oy * ow
+                out.update(repeating: 0, count: ow)
+                let y0 = oy * s.strideH - s.padTop
+                for ky in Pool2D.tapRange(y0, s.kernelH, s.dilationH, s.height) {
+                    let line = src + (y0 + ky * s.dilationH) * s.width
+                    for kx in 0..<s.kernelW {
+                        let weight = taps[ky * s.kernelW + kx]
+                        let offset = kx * s.dilationW - s.padLeft
+                        let columns = Pool2D.outputColumns(reading: offset, stride: s.strideW, width: s.width, outWidth: ow)
+                        if s.strideW == 1 {
+                            let input = line + offset
+                            for ox in columns { out[ox] += weight * input[ox] }
+                        } else {
+                            for ox in columns { out[ox] += weight * line[ox * s.strideW + offset] }
                         }
                     }
-                    dst[oy * ow + ox] = acc
                 }
             }
             epilogue(dst, rows: 1, columns: oh * ow, stride: oh * ow, bias: bias.map { $0 + m }, clamp)

@@ -39,10 +39,9 @@ public enum Pool2D {
                     let line = src + (y0 + ky * s.dilationH) * s.width
                     for kx in 0..<s.kernelW {
                         let offset = kx * s.dilationW - s.padLeft
-                        let first = offset >= 0 ? 0 : (-offset + s.strideW - 1) / s.strideW
-                        let end = s.width - 1 - offset < 0 ? 0 : Swift.min(ow, (s.width - 1 - offset) / s.strideW + 1)
-                        var ox = first
-                        while ox < end {
+                        let columns = outputColumns(reading: offset, stride: s.strideW, width: s.width, outWidth: ow)
+                        var ox = columns.lowerBound
+                        while ox < columns.upperBound {
                             let v = line[ox * s.strideW + offset], o = out[ox]
                             out[ox] = v <= o ? o : v  // also takes NaN, as onnxruntime does
                             ox += 1
@@ -61,6 +60,13 @@ public enum Pool2D {
         pool.parallelRanges(s.batch * s.channels, grain: 4) { planes in
             for p in planes { body(x + p * inPlane, y + p * outPlane) }
         }
+    }
+
+    /// The output columns ox whose input column ox·stride + offset lies in 0..<width.
+    static func outputColumns(reading offset: Int, stride: Int, width: Int, outWidth: Int) -> Range<Int> {
+        let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let end = width - 1 - offset < 0 ? 0 : Swift.min(outWidth, (width - 1 - offset) / stride + 1)
+        return first < end ? first..<end : 0..<0
     }
 
     /// The kernel taps k of a window starting at `start` whose position start + k·dilation is in 0..<size.

@@ -71,7 +71,11 @@ enum ConvOps {
         if let b, b.count != s.outChannels { throw OpFailure("bias has \(b.count) values for \(s.outChannels) output channels") }
         let outShape = two ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
         let y = call.output(outShape)
-        if Winograd.applies(s) && s.inChannels >= 8 && s.outChannels >= 8 && s.batch * s.outHeight * s.outWidth >= minimumWinogradPixels {
+        // Winograd's transforms cost per channel what its GEMMs save per channel pair, so it pays
+        // only with enough channels; its scratch grows with the batch, so large batches of small
+        // images take the batched direct path instead.
+        if Winograd.applies(s) && s.inChannels >= 32 && s.outChannels >= 32 && s.outHeight * s.outWidth >= minimumWinogradPixels
+            && s.batch <= 8 {
             let tile = winogradTile
             let u = call.context.winogradWeights(w, s, tile: tile)
             let scratch = call.context.scratch(Winograd.scratchCount(s, tile: tile))
