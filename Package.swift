@@ -36,7 +36,9 @@ let package = Package(
         // The engine's dense tensor (float32/int64/bool) and its conversion from ONNX tensors.
         .target(name: "PareEngine", dependencies: ["PareCore", "PareIR", "PareKernels"], swiftSettings: strict),
         // The executor: ONNX graph → folded, fused plan per input shape, run on PareKernels.
-        .target(name: "PareRuntime", dependencies: ["PareCore", "PareIR", "PareEngine", "PareKernels", "PareONNX"],
+        // … and the training session (autograd over the same ops), loop and checkpoints.
+        .target(name: "PareRuntime", dependencies: ["PareCore", "PareIR", "PareEngine", "PareKernels", "PareONNX",
+                                                    "PareTrain", "PareData", "PareSafetensors"],
                 swiftSettings: strict),
         .target(name: "PareONNX", dependencies: ["PareCore", "PareIR", "COnnxProto", "CProtobufC"],
                 swiftSettings: strict),
@@ -59,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "pare",
             dependencies: ["PareCore", "PareIR", "PareONNX", "PareCheck", "PareFormats", "PareKernels",
-                           "PareDepGraph", "ParePrune", "PareEngine", "PareRuntime", "PareNumPy",
+                           "PareDepGraph", "ParePrune", "PareEngine", "PareRuntime", "PareNumPy", "PareTrain", "PareData",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
@@ -90,7 +92,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "PareIRTests", dependencies: ["PareCore", "PareIR", "PareONNX"], swiftSettings: strict),
         .testTarget(name: "PareKernelsTests", dependencies: ["PareCore", "PareKernels"], swiftSettings: strict),
-        .testTarget(name: "PareRuntimeTests", dependencies: ["PareCore", "PareIR", "PareEngine", "PareKernels", "PareRuntime", "PareTestSupport"],
+        .testTarget(name: "PareRuntimeTests", dependencies: ["PareCore", "PareIR", "PareEngine", "PareKernels", "PareRuntime", "PareTestSupport",
+                                                             "PareTrain", "PareData"],
                     swiftSettings: strict),
         .testTarget(name: "PareFormatsTests", dependencies: ["PareFormats"], swiftSettings: strict),
         .testTarget(name: "PareSafetensorsTests", dependencies: ["PareCore", "PareSafetensors", "PareTestSupport"], exclude: ["Fixtures"],

@@ -45,12 +45,8 @@ enum ConvOps {
                       padBegin: Array(pads[0..<r]), padEnd: Array(pads[r...]))
     }
 
-    static func conv(_ call: OpCall) throws -> [DenseTensor] {
-        let x = try call.floatInput(0), w = try call.floatInput(1)
-        let b = try call.optionalInput(2).map { t -> DenseTensor in
-            guard t.kind == .float32 else { throw OpFailure("bias must be float32") }
-            return t
-        }
+    /// The 2-D geometry of a Conv node for input `x` and weight `w` (1-D convs as height 1).
+    static func convShape(_ call: OpCall, _ x: DenseTensor, _ w: DenseTensor) throws -> Conv2DShape {
         guard x.rank == w.rank, x.rank == 3 || x.rank == 4 else {
             throw OpFailure("input \(x.shape) and weight \(w.shape) must both be 3-D or 4-D")
         }
@@ -68,6 +64,17 @@ enum ConvOps {
         guard w.shape[1] * groups == x.shape[1] else {
             throw OpFailure("input has \(x.shape[1]) channels but weight \(w.shape) with group=\(groups) expects \(w.shape[1] * groups)")
         }
+        return s
+    }
+
+    static func conv(_ call: OpCall) throws -> [DenseTensor] {
+        let x = try call.floatInput(0), w = try call.floatInput(1)
+        let b = try call.optionalInput(2).map { t -> DenseTensor in
+            guard t.kind == .float32 else { throw OpFailure("bias must be float32") }
+            return t
+        }
+        let s = try convShape(call, x, w)
+        let two = x.rank == 4
         if let b, b.count != s.outChannels { throw OpFailure("bias has \(b.count) values for \(s.outChannels) output channels") }
         let outShape = two ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
         let y = call.output(outShape)
@@ -159,17 +166,7 @@ enum ConvOps {
         let win = try window(call, input: x.shape, kernel: kernel, ceil: ceil, anyRank: true)
         if win.size.count > 2 { return try volumePool(call, x, win, ceil: ceil) }
         let two = win.size.count == 2
-        var s = Pool2DShape(batch: x.shape[0], channels: x.shape[1], height: two ? win.size[0] : 1, width: win.size.last!,
-                            kernelH: two ? kernel[0] : 1, kernelW: kernel.last!)
-        s.strideH = two ? win.strides[0] : 1; s.strideW = win.strides.last!
-        s.dilationH = two ? win.dilations[0] : 1; s.dilationW = win.dilations.last!
-        s.padTop = two ? win.padBegin[0] : 0; s.padLeft = win.padBegin.last!
-        s.padBottom = two ? win.padEnd[0] : 0; s.padRight = win.padEnd.last!
-        s.ceilMode = ceil
-        if call.string("auto_pad", "NOTSET").hasPrefix("SAME") {
-            // SAME pads are computed from ceil(in/stride) outputs; recompute from the window.
-            s.ceilMode = false
-        }
+        let s = poolShape(call, x, win, ceil: ceil)
         guard s.outHeight > 0, s.outWidth > 0 else { throw OpFailure("the window does not fit input \(x.shape)") }
         let wantsIndices = call.node.outputs.count > 1 && !call.node.outputs[1].isEmpty
         if wantsIndices && call.node.op != "MaxPool" { throw OpFailure("only MaxPool has an Indices output") }
@@ -184,6 +181,20 @@ enum ConvOps {
             Pool2D.average(s, countIncludePad: call.int("count_include_pad", 0) == 1, x.pointer, y.pointer, pool: call.pool)
         }
         return [y]
+    }
+
+    /// The 2-D geometry of a pool node over `x` (1-D pools as height 1).
+    static func poolShape(_ call: OpCall, _ x: DenseTensor, _ win: Window, ceil: Bool) -> Pool2DShape {
+        let two = win.size.count == 2
+        var s = Pool2DShape(batch: x.shape[0], channels: x.shape[1], height: two ? win.size[0] : 1, width: win.size.last!,
+                            kernelH: two ? win.kernel[0] : 1, kernelW: win.kernel.last!)
+        s.strideH = two ? win.strides[0] : 1; s.strideW = win.strides.last!
+        s.dilationH = two ? win.dilations[0] : 1; s.dilationW = win.dilations.last!
+        s.padTop = two ? win.padBegin[0] : 0; s.padLeft = win.padBegin.last!
+        s.padBottom = two ? win.padEnd[0] : 0; s.padRight = win.padEnd.last!
+        // SAME pads are computed from ceil(in/stride) outputs; recompute from the window.
+        s.ceilMode = ceil && !call.string("auto_pad", "NOTSET").hasPrefix("SAME")
+        return s
     }
 
     /// 3-D (and higher) pooling through the index-by-index kernel.

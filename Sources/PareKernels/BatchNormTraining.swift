@@ -1,0 +1,79 @@
+/// Batch normalization over N×C×(spatial) in training mode: each channel is normalized with the
+/// mean and biased variance of the batch, as `torch.nn.BatchNorm2d` does in `train()`.
+/// Statistics are summed in Double per channel in a fixed order, so results never depend on the
+/// thread count. Work is split by channel.
+public enum BatchNormTraining {
+    /// y = (x − mean)·invstd·scale + bias. Writes each channel's batch mean and biased variance;
+    /// returns nothing else — the caller updates running statistics (it knows the momentum).
+    public static func forward(_ x: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+                               scale: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float,
+                               output y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+                               variance: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
+        nonisolated(unsafe) let x = x, y = y, scale = scale, bias = bias, mean = mean, variance = variance
+        let count = Double(batch * spatial)
+        let body: @Sendable (Range<Int>) -> Void = { range in
+            for c in range {
+                var sum: Double = 0
+                for n in 0..<batch {
+                    let p = x + (n * channels + c) * spatial
+                    var partial: Float = 0
+                    for i in 0..<spatial { partial += p[i] }
+                    sum += Double(partial)
+                }
+                let mu = sum / count
+                var squares: Double = 0
+                for n in 0..<batch {
+                    let p = x + (n * channels + c) * spatial
+                    var partial: Float = 0
+                    let m = Float(mu)
+                    for i in 0..<spatial { let d = p[i] - m; partial += d * d }
+                    squares += Double(partial)
+                }
+                let v = squares / count
+                mean[c] = Float(mu); variance[c] = Float(v)
+                let invstd = Float(1 / (v + Double(epsilon)).squareRoot())
+                let a = invstd * scale[c], b = bias[c] - Float(mu) * a
+                for n in 0..<batch {
+                    let src = x + (n * channels + c) * spatial, dst = y + (n * channels + c) * spatial
+                    for i in 0..<spatial { dst[i] = src[i] * a + b }
+                }
+            }
+        }
+        if let pool { pool.parallelRanges(channels, body) } else { body(0..<channels) }
+    }
+
+    /// dBias = Σ dy, dScale = Σ dy·x̂, dx = scale·invstd/count · (count·dy − dBias − x̂·dScale), with
+    /// x̂ = (x − mean)·invstd. `dx` may be nil when the input needs no gradient.
+    public static func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int,
+                                scale: UnsafePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>,
+                                epsilon: Float, inputGradient dx: UnsafeMutablePointer<Float>?,
+                                scaleGradient dScale: UnsafeMutablePointer<Float>, biasGradient dBias: UnsafeMutablePointer<Float>,
+                                pool: WorkerPool?) {
+        nonisolated(unsafe) let x = x, dy = dy, scale = scale, mean = mean, variance = variance
+        nonisolated(unsafe) let dx = dx, dScale = dScale, dBias = dBias
+        let count = Float(batch * spatial)
+        let body: @Sendable (Range<Int>) -> Void = { range in
+            for c in range {
+                let mu = mean[c], invstd = 1 / (variance[c] + epsilon).squareRoot()
+                var sumDy: Double = 0, sumDyXhat: Double = 0
+                for n in 0..<batch {
+                    let xs = x + (n * channels + c) * spatial, gs = dy + (n * channels + c) * spatial
+                    var a: Float = 0, b: Float = 0
+                    for i in 0..<spatial { a += gs[i]; b += gs[i] * (xs[i] - mu) }
+                    sumDy += Double(a); sumDyXhat += Double(b)
+                }
+                let db = Float(sumDy), ds = Float(sumDyXhat) * invstd
+                dBias[c] = db; dScale[c] = ds
+                guard let dx else { continue }
+                let k = scale[c] * invstd / count
+                let meanTerm = db, xhatTerm = ds * invstd
+                for n in 0..<batch {
+                    let xs = x + (n * channels + c) * spatial, gs = dy + (n * channels + c) * spatial
+                    let out = dx + (n * channels + c) * spatial
+                    for i in 0..<spatial { out[i] = k * (count * gs[i] - meanTerm - (xs[i] - mu) * xhatTerm) }
+                }
+            }
+        }
+        if let pool { pool.parallelRanges(channels, body) } else { body(0..<channels) }
+    }
+}

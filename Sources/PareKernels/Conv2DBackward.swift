@@ -1,0 +1,200 @@
+/// Gradients of `Conv2D.forward` (without its clamp): given dL/dy, the weight gradient
+/// dW = Σ_images dY · columns(x)ᵀ, the input gradient dX = col2im(Wᵀ · dY) and the bias gradient
+/// db = Σ dY over images and pixels.
+///
+/// The images are split into one fixed block per worker; each block sums its weight gradient
+/// privately and the blocks are added in block order, so a result depends on the thread count
+/// but never on scheduling (a resumed run repeats an uninterrupted one bit for bit).
+/// Depthwise convolutions run as direct loops per input channel. `reference` is the definition.
+public enum Conv2DBackward {
+    public static func backward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                                outputGradient dy: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>?,
+                                weightGradient dw: UnsafeMutablePointer<Float>?, biasGradient db: UnsafeMutablePointer<Float>?,
+                                pool: WorkerPool?) {
+        precondition(s.problem == nil, "Conv2DBackward: \(s.problem ?? "")")
+        if let db { biasGradient(s, dy, db, pool: pool) }
+        if s.groups > 1 && s.channelsPerGroup == 1 {
+            depthwise(s, x, w, dy, dx, dw, pool: pool)
+        } else {
+            general(s, x, w, dy, dx, dw, pool: pool)
+        }
+    }
+
+    static func biasGradient(_ s: Conv2DShape, _ dy: UnsafePointer<Float>, _ db: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
+        let plane = s.outHeight * s.outWidth
+        nonisolated(unsafe) let dy = dy, db = db
+        let body: @Sendable (Range<Int>) -> Void = { channels in
+            for m in channels {
+                var sum: Float = 0
+                for n in 0..<s.batch {
+                    let p = dy + (n * s.outChannels + m) * plane
+                    for i in 0..<plane { sum += p[i] }
+                }
+                db[m] = sum
+            }
+        }
+        if let pool { pool.parallelRanges(s.outChannels, body) } else { body(0..<s.outChannels) }
+    }
+
+    private static func general(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>?,
+                                _ dw: UnsafeMutablePointer<Float>?, pool: WorkerPool?) {
+        let perBlock = (s.batch + min(pool?.threadCount ?? 1, s.batch) - 1) / min(pool?.threadCount ?? 1, s.batch)
+        let blocks = (s.batch + perBlock - 1) / perBlock  // every block gets at least one image
+        let cPerGroup = s.channelsPerGroup, mPerGroup = s.outChannels / s.groups
+        let k = cPerGroup * s.kernelH * s.kernelW, outPlane = s.outHeight * s.outWidth, inPlane = s.height * s.width
+        let weightCount = s.outChannels * k
+        let pointwise = Conv2D.isPointwise(s)
+        // Per block: the column matrix, the column gradient and (after the first block) a private dW.
+        let blockScratch = 2 * k * outPlane + weightCount
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blocks * blockScratch)
+        defer { scratch.deallocate() }
+        nonisolated(unsafe) let x = x, w = w, dy = dy, dx = dx, dw = dw, base = scratch
+        let work: @Sendable (Int) -> Void = { block in
+            let columns = base + block * blockScratch, dColumns = columns + k * outPlane
+            let weightSum = dw == nil ? nil : block == 0 ? dw : dColumns + k * outPlane
+            var first = true
+            for n in block * perBlock..<min(s.batch, (block + 1) * perBlock) {
+                for g in 0..<s.groups {
+                    let image = x + (n * s.inChannels + g * cPerGroup) * inPlane
+                    let grad = dy + (n * s.outChannels + g * mPerGroup) * outPlane
+                    if let weightSum {
+                        let source: UnsafePointer<Float>
+                        if pointwise { source = image } else {
+                            Conv2D.lowerChannels(s, image, 0..<cPerGroup, 0..<outPlane, columns)
+                            source = UnsafePointer(columns)
+                        }
+                        Gemm.sgemm(transB: true, m: mPerGroup, n: k, k: outPlane, a: grad, lda: outPlane, b: source, ldb: outPlane,
+                                   beta: first ? 0 : 1, c: weightSum + g * mPerGroup * k, ldc: k)
+                    }
+                    if let dx {
+                        let target = dx + (n * s.inChannels + g * cPerGroup) * inPlane
+                        if pointwise {
+                            Gemm.sgemm(transA: true, m: k, n: outPlane, k: mPerGroup, a: w + g * mPerGroup * k, lda: k,
+                                       b: grad, ldb: outPlane, c: target, ldc: inPlane)
+                        } else {
+                            Gemm.sgemm(transA: true, m: k, n: outPlane, k: mPerGroup, a: w + g * mPerGroup * k, lda: k,
+                                       b: grad, ldb: outPlane, c: dColumns, ldc: outPlane)
+                            scatterColumns(s, dColumns, channels: cPerGroup, into: target)
+                        }
+                    }
+                }
+                first = false
+            }
+        }
+        if let pool, blocks > 1 { pool.parallelFor(blocks, work) } else { work(0) }
+        guard let dw else { return }
+        for block in 1..<blocks {
+            let partial = scratch + block * blockScratch + 2 * k * outPlane
+            for i in 0..<weightCount { dw[i] += partial[i] }
+        }
+    }
+
+    /// col2im: adds every column entry back to the input position its tap read (the adjoint of
+    /// `Conv2D.lowerChannels` over a whole image); `image` is overwritten.
+    static func scatterColumns(_ s: Conv2DShape, _ columns: UnsafePointer<Float>, channels: Int,
+                               into image: UnsafeMutablePointer<Float>) {
+        let oh = s.outHeight, ow = s.outWidth, plane = oh * ow
+        image.update(repeating: 0, count: channels * s.height * s.width)
+        for c in 0..<channels {
+            let target = image + c * s.height * s.width
+            for ky in 0..<s.kernelH {
+                for kx in 0..<s.kernelW {
+                    let row = columns + ((c * s.kernelH + ky) * s.kernelW + kx) * plane
+                    let offset = kx * s.dilationW - s.padLeft
+                    let valid = Pool2D.outputColumns(reading: offset, stride: s.strideW, width: s.width, outWidth: ow)
+                    for oy in 0..<oh {
+                        let iy = oy * s.strideH - s.padTop + ky * s.dilationH
+                        guard iy >= 0 && iy < s.height else { continue }
+                        let line = target + iy * s.width, src = row + oy * ow
+                        if s.strideW == 1 {
+                            for ox in valid { line[ox + offset] += src[ox] }
+                        } else {
+                            for ox in valid { line[ox * s.strideW + offset] += src[ox] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One input channel per group: per input channel c (and its output channels m), loops over
+    /// images and taps. Work is split by input channel, so no two workers write the same value.
+    private static func depthwise(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                  _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>?,
+                                  _ dw: UnsafeMutablePointer<Float>?, pool: WorkerPool?) {
+        let oh = s.outHeight, ow = s.outWidth, multiplier = s.outChannels / s.groups
+        let taps = s.kernelH * s.kernelW, inPlane = s.height * s.width
+        nonisolated(unsafe) let x = x, w = w, dy = dy, dx = dx, dw = dw
+        let body: @Sendable (Range<Int>) -> Void = { channels in
+            for c in channels {
+                if let dx { for n in 0..<s.batch { (dx + (n * s.inChannels + c) * inPlane).update(repeating: 0, count: inPlane) } }
+                for m in c * multiplier..<(c + 1) * multiplier {
+                    var sums = [Double](repeating: 0, count: taps)
+                    for n in 0..<s.batch {
+                        let src = x + (n * s.inChannels + c) * inPlane, grad = dy + (n * s.outChannels + m) * oh * ow
+                        let target = dx.map { $0 + (n * s.inChannels + c) * inPlane }
+                        for oy in 0..<oh {
+                            let y0 = oy * s.strideH - s.padTop, g = grad + oy * ow
+                            for ky in Pool2D.tapRange(y0, s.kernelH, s.dilationH, s.height) {
+                                let rowOffset = (y0 + ky * s.dilationH) * s.width
+                                for kx in 0..<s.kernelW {
+                                    let offset = kx * s.dilationW - s.padLeft, t = ky * s.kernelW + kx
+                                    let columns = Pool2D.outputColumns(reading: offset, stride: s.strideW, width: s.width, outWidth: ow)
+                                    var acc: Float = 0
+                                    let line = src + rowOffset
+                                    for ox in columns { acc += g[ox] * line[ox * s.strideW + offset] }
+                                    sums[t] += Double(acc)
+                                    if let target {
+                                        let weight = w[m * taps + t], out = target + rowOffset
+                                        for ox in columns { out[ox * s.strideW + offset] += weight * g[ox] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if let dw { for t in 0..<taps { dw[m * taps + t] = Float(sums[t]) } }
+                }
+            }
+        }
+        if let pool { pool.parallelRanges(s.inChannels, body) } else { body(0..<s.inChannels) }
+    }
+
+    /// The definition in Double: every output gradient times what its tap read (dW) and the
+    /// weight it used (dX).
+    public static func reference(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                                 outputGradient dy: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>,
+                                 weightGradient dw: UnsafeMutablePointer<Float>, biasGradient db: UnsafeMutablePointer<Float>) {
+        let oh = s.outHeight, ow = s.outWidth, mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
+        var gx = [Double](repeating: 0, count: s.batch * s.inChannels * s.height * s.width)
+        var gw = [Double](repeating: 0, count: s.outChannels * cPerGroup * s.kernelH * s.kernelW)
+        var gb = [Double](repeating: 0, count: s.outChannels)
+        for n in 0..<s.batch {
+            for m in 0..<s.outChannels {
+                let g = m / mPerGroup
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let d = Double(dy[((n * s.outChannels + m) * oh + oy) * ow + ox])
+                        gb[m] += d
+                        for c in 0..<cPerGroup {
+                            for ky in 0..<s.kernelH {
+                                for kx in 0..<s.kernelW {
+                                    let iy = oy * s.strideH - s.padTop + ky * s.dilationH
+                                    let ix = ox * s.strideW - s.padLeft + kx * s.dilationW
+                                    guard iy >= 0 && iy < s.height && ix >= 0 && ix < s.width else { continue }
+                                    let xi = ((n * s.inChannels + g * cPerGroup + c) * s.height + iy) * s.width + ix
+                                    let wi = ((m * cPerGroup + c) * s.kernelH + ky) * s.kernelW + kx
+                                    gw[wi] += d * Double(x[xi])
+                                    gx[xi] += d * Double(w[wi])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for i in gx.indices { dx[i] = Float(gx[i]) }
+        for i in gw.indices { dw[i] = Float(gw[i]) }
+        for i in gb.indices { db[i] = Float(gb[i]) }
+    }
+}

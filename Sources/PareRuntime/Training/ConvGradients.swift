@@ -1,0 +1,57 @@
+import PareEngine
+import PareKernels
+
+/// Gradients of Conv and the pools, on the PareKernels backward kernels.
+enum ConvGradients {
+    static func conv(_ call: GradientCall) throws -> [DenseTensor?] {
+        let x = try call.forward.floatInput(0), w = try call.forward.floatInput(1)
+        let s = try ConvOps.convShape(call.forward, x, w)
+        let dy = call.outputGradient()
+        let dx = call.needs(0) ? call.tensor(x.shape) : nil
+        let dw = call.needs(1) ? call.tensor(w.shape) : nil
+        let hasBias = call.forward.optionalInput(2) != nil
+        let db = hasBias && call.needs(2) ? call.tensor([s.outChannels]) : nil
+        Conv2DBackward.backward(s, input: x.pointer, weight: w.pointer, outputGradient: dy.pointer, inputGradient: dx?.pointer,
+                                weightGradient: dw?.pointer, biasGradient: db?.pointer, pool: call.pool)
+        return [dx, dw] + (hasBias ? [db] : [])
+    }
+
+    static func pool(_ call: GradientCall) throws -> [DenseTensor?] {
+        guard call.needs(0) else { return [nil] }
+        let x = try call.forward.floatInput(0)
+        guard let kernel = call.forward.ints("kernel_shape") else { throw OpFailure("kernel_shape is required") }
+        let ceil = call.forward.int("ceil_mode", 0) == 1
+        let win = try ConvOps.window(call.forward, input: x.shape, kernel: kernel, ceil: ceil)
+        let s = ConvOps.poolShape(call.forward, x, win, ceil: ceil)
+        let dy = call.outputGradient(), dx = call.tensor(x.shape)
+        if call.node.op == "MaxPool" {
+            Pool2DBackward.max(s, x.pointer, dy.pointer, dx.pointer, pool: call.pool)
+        } else {
+            Pool2DBackward.average(s, countIncludePad: call.forward.int("count_include_pad", 0) == 1, dy.pointer, dx.pointer,
+                                   pool: call.pool)
+        }
+        return [dx]
+    }
+
+    static func globalPool(_ call: GradientCall) throws -> [DenseTensor?] {
+        guard call.needs(0) else { return [nil] }
+        let x = try call.forward.floatInput(0), y = call.outputs[0]
+        let dy = call.outputGradient(), dx = call.tensor(x.shape)
+        let planes = x.shape[0] * x.shape[1], size = x.count / max(planes, 1)
+        let isMax = call.node.op == "GlobalMaxPool"
+        nonisolated(unsafe) let src = x.pointer, best = y.pointer, g = dy.pointer, out = dx.pointer
+        call.pool.parallelRanges(planes, grain: 16) { range in
+            for p in range {
+                let target = out + p * size
+                if isMax {
+                    target.update(repeating: 0, count: size)
+                    let plane = src + p * size
+                    if let at = (0..<size).first(where: { plane[$0] == best[p] || plane[$0].isNaN }) { target[at] = g[p] }
+                } else {
+                    target.update(repeating: g[p] / Float(size), count: size)
+                }
+            }
+        }
+        return [dx]
+    }
+}
