@@ -57,9 +57,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a checkpoint here after every epoch (last.safetensors).") var checkpointDir: String?
     @Option(help: "Continue from a checkpoint written by --checkpoint-dir.") var resume: String?
     @Option(help: "The metrics log (default: OUTPUT with .metrics.jsonl).") var metrics: String?
-    @Option(help: ArgumentHelp("Write the loss and every weight's gradient on the first batch to this .npz and stop "
-                               + "(to compare with another framework).", valueName: "FILE.npz"))
-    var gradients: String?
+    @Option(help: ArgumentHelp("For every step, write DIR/step-N.npz with the loss, every weight's gradient and the inputs "
+                               + "of ReLU/Clip/MaxPool nodes, to compare with another framework (large: the activations of "
+                               + "a whole batch per step).", valueName: "DIR"))
+    var trace: String?
     @Flag(help: "Train a model that fails checker rules anyway.") var force = false
 
     func run() throws {
@@ -103,9 +104,13 @@ struct TrainCommand: ParsableCommand {
             try trainer.resume(from: checkpoint, path: resume)
             FileHandleStderr.write("pare: resuming after epoch \(checkpoint.epoch) (step \(checkpoint.step)) from \(resume)\n")
         }
-        if let gradients {
-            try writeGradients(trainer, plan: trainPlan, to: gradients)
-            return
+        if let trace {
+            try Self.makeDirectory(trace)
+            let recorder = StepTrace(directory: trace, session: session)
+            let parameters = session.parameters
+            trainer.stepObserver = { step, result, gradients, tape in
+                try recorder.write(step: step, result: result, gradients: gradients, tape: tape, parameters: parameters)
+            }
         }
         let logPath = metrics ?? (output.hasSuffix(".onnx") ? String(output.dropLast(5)) : output) + ".metrics.jsonl"
         FileHandleStderr.write("pare: training \(session.parameters.count) tensors "
@@ -124,24 +129,6 @@ struct TrainCommand: ParsableCommand {
         try Self.writeLog(trainer.log, to: logPath)
         let written = try ONNXWriter.write(session.exportModel(), to: output, resolver: ExternalDataResolver(modelPath: model))
         print("wrote \(output) (\(written.modelBytes) bytes); metrics in \(logPath)")
-    }
-
-    /// `--gradients`: one forward and backward pass on the first batch, written as float32 arrays
-    /// named like the weights, plus `loss`.
-    private func writeGradients(_ trainer: Trainer, plan: BatchPlan, to path: String) throws {
-        let batch = plan.batch(epoch: 1, index: 0, order: plan.order(epoch: 1))
-        let (result, grads, _) = try trainer.lossAndGradients(batch)
-        func tensor(_ name: String, _ shape: [Int], _ values: UnsafeBufferPointer<Float>) -> WeightTensor {
-            WeightTensor(name: name, dtype: .float, shape: shape.map { Int64($0) }, data: TensorData(copying: UnsafeRawBufferPointer(values)))
-        }
-        var set = WeightSet()
-        let loss = [Float(result.loss)]
-        set.tensors.append(loss.withUnsafeBufferPointer { tensor("loss", [], $0) })
-        for (p, g) in zip(trainer.session.parameters, grads) {
-            set.tensors.append(tensor(p.name, p.value.shape, UnsafeBufferPointer(start: g.pointer, count: g.count)))
-        }
-        try NpzWriter.write(set, to: path)
-        print("loss \(result.loss) on the first batch of \(batch.count); \(grads.count) gradients written to \(path)")
     }
 
     /// The model's output must have a logit for every label of the data set.

@@ -69,6 +69,9 @@ public final class Trainer {
     public let train: BatchPlan
     public let test: BatchPlan?
     public private(set) var log: [String] = []
+    /// Called after every step's backward pass, before the optimizer changes anything: the step
+    /// (from 1), its loss, the parameters' gradients and the forward pass (`pare train --trace`).
+    public var stepObserver: ((Int, SoftmaxCrossEntropy.Result, [DenseTensor], TrainingSession.Tape) throws -> Void)?
     private var sgd: SGD?
     private var adamw: AdamW?
     private var step = 0
@@ -178,7 +181,7 @@ public final class Trainer {
     /// The loss on one batch and dL/d(parameter) for every parameter, in training mode (BN running
     /// statistics move, as in any training forward pass). Checks that both are finite.
     public func lossAndGradients(_ batch: Batch) throws -> (result: SoftmaxCrossEntropy.Result, gradients: [DenseTensor],
-                                                              release: () -> Void) {
+                                                              tape: TrainingSession.Tape, release: () -> Void) {
         session.step = step
         let images = DenseTensor(shape: batch.shape, floats: batch.images)
         let tape = try session.forward(images, training: true)
@@ -200,13 +203,14 @@ public final class Trainer {
             }
         }
         let session = self.session
-        return (result, gradients, { session.recycle(tape, gradients + [gradient]) })
+        return (result, gradients, tape, { session.recycle(tape, gradients + [gradient]) })
     }
 
     /// One optimizer step on one batch; returns the batch's mean loss and correct count.
     @discardableResult
     public func trainStep(_ batch: Batch, learningRate: Float) throws -> SoftmaxCrossEntropy.Result {
-        let (result, gradients, release) = try lossAndGradients(batch)
+        let (result, gradients, tape, release) = try lossAndGradients(batch)
+        try stepObserver?(step + 1, result, gradients, tape)
         if let maxNorm = options.clipNorm {
             clipGradientNorm(gradients.map { UnsafeMutableBufferPointer(start: $0.pointer, count: $0.count) }, maxNorm: maxNorm)
         }

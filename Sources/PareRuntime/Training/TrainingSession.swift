@@ -25,7 +25,7 @@ public final class TrainingSession {
     private var constants: [String: DenseTensor]
     private let nodes: [(index: Int, node: Node)]
     /// The nodes that run per step (for re-initialization and diagnostics).
-    var layerNodes: [Node] { nodes.map(\.node) }
+    public var layerNodes: [Node] { nodes.map(\.node) }
     private let requiresGradient: Set<String>
     private let pinned: Set<ObjectIdentifier>
     /// Seeds dropout masks: a mask is a function of (seed, step, node), so resumed runs repeat.
@@ -38,6 +38,9 @@ public final class TrainingSession {
         var saved: [Int: [DenseTensor]]
         public let output: DenseTensor
         let training: Bool
+
+        /// The value named `name` as the forward pass computed it (nil when there is none).
+        public func value(_ name: String) -> DenseTensor? { values[name] }
     }
 
     public init(model original: Model, path: String, threads: Int = 1) throws {
