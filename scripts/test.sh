@@ -7,6 +7,7 @@
 #   5. hostile inputs through the CLI
 #   6. pruning: masked-original equivalence, Torch-Pruning parity, bad plans through the CLI
 #   7. engine: onnx backend node tests, real exports vs onnxruntime, bad input (release build)
+#   8. training: step parity with a PyTorch float64 replay, real data, resume after SIGKILL, bad input
 # Set PARE_SKIP_CONFORMANCE=1 to stop after the unit tests (quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,3 +70,9 @@ echo "== engine: bad input through pare run / pare bench"
 $PY tests/engine/bad_input.py .build/release/pare .build/engine-bad
 echo "== training: every step of 20 SGD steps vs a PyTorch float64 replay (ResNet-20, MobileNetV2 blocks, VGG, conv net)"
 $PY tests/train/gradient_parity.py .build/release/pare .build/train-parity
+echo "== training: real data (Fashion-MNIST, 10,000 images, 1 epoch: at least 80% on the test set; onnxruntime agrees)"
+$PY tests/train/real_data.py .build/release/pare .build/train-real
+echo "== training: SIGKILL during epoch 2, resume, weights bit-identical to an uninterrupted run"
+$PY tests/train/resume.py .build/release/pare .build/train-resume
+echo "== training: bad input through pare train / pare eval"
+$PY tests/train/bad_input.py .build/release/pare .build/train-bad

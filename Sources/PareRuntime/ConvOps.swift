@@ -99,6 +99,17 @@ enum ConvOps {
     static func convTranspose(_ call: OpCall) throws -> [DenseTensor] {
         let x = try call.floatInput(0), w = try call.floatInput(1)
         let b = call.optionalInput(2)
+        let s = try transposeShape(call, x, w)
+        if let b, b.count != s.outChannels { throw OpFailure("bias has \(b.count) values for \(s.outChannels) output channels") }
+        let outShape = x.rank == 4 ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
+        let y = call.output(outShape)
+        ConvTranspose2D.forward(s, input: x.pointer, weight: w.pointer, bias: b.map { UnsafePointer($0.pointer) }, output: y.pointer)
+        call.activation?.apply(y.pointer, y.count)
+        return [y]
+    }
+
+    /// The geometry of a ConvTranspose node (1-D as 2-D), with output_shape and auto_pad resolved to pads.
+    static func transposeShape(_ call: OpCall, _ x: DenseTensor, _ w: DenseTensor) throws -> ConvTranspose2DShape {
         guard x.rank == w.rank, x.rank == 3 || x.rank == 4 else {
             throw OpFailure("input \(x.shape) and weight \(w.shape) must both be 3-D or 4-D")
         }
@@ -147,12 +158,7 @@ enum ConvOps {
         s.padBottom = two ? pads[r] : 0; s.padRight = pads[2 * r - 1]
         s.outputPadH = two ? outputPadding[0] : 0; s.outputPadW = outputPadding.last!
         guard s.outHeight > 0, s.outWidth > 0 else { throw OpFailure("the output would be empty") }
-        if let b, b.count != s.outChannels { throw OpFailure("bias has \(b.count) values for \(s.outChannels) output channels") }
-        let outShape = two ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
-        let y = call.output(outShape)
-        ConvTranspose2D.forward(s, input: x.pointer, weight: w.pointer, bias: b.map { UnsafePointer($0.pointer) }, output: y.pointer)
-        call.activation?.apply(y.pointer, y.count)
-        return [y]
+        return s
     }
 
     static func pool(_ call: OpCall) throws -> [DenseTensor] {

@@ -140,7 +140,8 @@ struct TrainCommand: ParsableCommand {
         session.recycle(tape)
         guard tape.output.rank == 2, classes >= train.classCount else {
             throw PareError(.usage, file: model, place: "graph output '\(session.outputName)'",
-                            "gives \(tape.output.shape) for a batch of \(probe.count), but \(train.source) has \(train.classCount) classes",
+                            "gives \(tape.output.shape) for a batch of \(probe.count), but \(train.source) has \(train.classCount) classes "
+                            + "(labels 0…\(train.classCount - 1))",
                             hint: "the first output must be logits N×classes with at least one column per class")
         }
     }

@@ -20,6 +20,14 @@ public struct NetBuilder {
         return name
     }
 
+    /// A float initializer holding exactly `values`.
+    @discardableResult
+    public mutating func weight(_ name: String, _ dims: [Int64], values: [Float]) -> String {
+        precondition(values.count == Int(dims.reduce(1, *)), "\(name): \(values.count) values for \(dims)")
+        initializers.append(Tensor(name: name, type: .float, dims: dims, raw: values.withUnsafeBytes { TensorData(copying: $0) }))
+        return name
+    }
+
     @discardableResult
     public mutating func ints(_ name: String, _ values: [Int64]) -> String {
         initializers.append(Tensor(name: name, type: .int64, dims: [Int64(values.count)], raw: values.withUnsafeBytes { TensorData(copying: $0) }))

@@ -16,6 +16,47 @@ enum ConvGradients {
         return [dx, dw] + (hasBias ? [db] : [])
     }
 
+    /// ConvTranspose is the adjoint of the Conv that maps its output back onto its input (same
+    /// weight, strides, pads, dilations and groups), so its gradients are that Conv's passes:
+    /// dX is the Conv's forward of dY, dW the Conv's weight gradient with dY as input and X as
+    /// output gradient, and db sums dY.
+    static func convTranspose(_ call: GradientCall) throws -> [DenseTensor?] {
+        let x = try call.forward.floatInput(0), w = try call.forward.floatInput(1)
+        let t = try ConvOps.transposeShape(call.forward, x, w)
+        var s = Conv2DShape(batch: t.batch, inChannels: t.outChannels, height: t.outHeight, width: t.outWidth,
+                            outChannels: t.inChannels, kernelH: t.kernelH, kernelW: t.kernelW)
+        s.strideH = t.strideH; s.strideW = t.strideW; s.dilationH = t.dilationH; s.dilationW = t.dilationW
+        s.padTop = t.padTop; s.padLeft = t.padLeft; s.padBottom = t.padBottom; s.padRight = t.padRight
+        s.groups = t.groups
+        guard s.problem == nil, s.outHeight == t.height, s.outWidth == t.width else {
+            throw OpFailure("training a ConvTranspose whose output_shape crops or extends beyond its pads is not supported")
+        }
+        let dy = call.outputGradient()
+        let dx = call.needs(0) ? call.tensor(x.shape) : nil
+        if let dx { Conv2D.forward(s, input: dy.pointer, weight: w.pointer, bias: nil, output: dx.pointer, pool: call.pool) }
+        let dw = call.needs(1) ? call.tensor(w.shape) : nil
+        if let dw {
+            Conv2DBackward.backward(s, input: dy.pointer, weight: w.pointer, outputGradient: x.pointer, inputGradient: nil,
+                                    weightGradient: dw.pointer, biasGradient: nil, pool: call.pool)
+        }
+        let hasBias = call.forward.optionalInput(2) != nil
+        var db: DenseTensor?
+        if hasBias && call.needs(2) {
+            let bias = call.tensor([t.outChannels])
+            let plane = t.outHeight * t.outWidth
+            for m in 0..<t.outChannels {
+                var sum: Float = 0
+                for n in 0..<t.batch {
+                    let p = dy.pointer + (n * t.outChannels + m) * plane
+                    for i in 0..<plane { sum += p[i] }
+                }
+                bias.pointer[m] = sum
+            }
+            db = bias
+        }
+        return [dx, dw] + (hasBias ? [db] : [])
+    }
+
     static func pool(_ call: GradientCall) throws -> [DenseTensor?] {
         guard call.needs(0) else { return [nil] }
         let x = try call.forward.floatInput(0)

@@ -69,21 +69,25 @@ enum ElementwiseGradients {
         let y = call.outputs[0], dy = call.outputGradient()
         let n = y.count
         guard let plan = Broadcast(a.shape, b.shape) else { throw OpFailure("\(a.shape) and \(b.shape) do not broadcast") }
-        // Each operand's value at every output position (views, not copies, when shapes match).
-        func expanded(_ t: DenseTensor, first: Bool) -> UnsafePointer<Float> {
-            if t.shape == y.shape { return UnsafePointer(t.pointer) }
+        // Each operand's value at every output position (the operand itself when shapes match).
+        func expanded(_ t: DenseTensor, first: Bool) -> DenseTensor {
+            if t.shape == y.shape { return t }
             let out = call.tensor(y.shape)
             let src = t.pointer, dst = out.pointer
             plan.forEachRun { o, oa, ob, count, sa, sb in
                 let offset = first ? oa : ob, step = first ? sa : sb
                 for i in 0..<count { dst[o + i] = src[offset + i * step] }
             }
-            return UnsafePointer(out.pointer)
+            return out
         }
         func gradient(for operand: Int, _ local: (Int, UnsafePointer<Float>, UnsafePointer<Float>) -> Float) -> DenseTensor {
-            let pa = expanded(a, first: true), pb = expanded(b, first: false)
+            // The expanded tensors are held until the loop ends: their buffers must outlive the pointers.
+            let ea = expanded(a, first: true), eb = expanded(b, first: false)
             let full = call.tensor(y.shape)
-            for i in 0..<n { full.pointer[i] = dy.pointer[i] * local(i, pa, pb) }
+            withExtendedLifetime((ea, eb)) {
+                let pa = UnsafePointer(ea.pointer), pb = UnsafePointer(eb.pointer)
+                for i in 0..<n { full.pointer[i] = dy.pointer[i] * local(i, pa, pb) }
+            }
             let shape = operand == 0 ? a.shape : b.shape
             return BroadcastGradient.reduce(full, to: shape, other: operand == 0 ? b.shape : a.shape, operandIsFirst: operand == 0, call)
         }

@@ -10,7 +10,7 @@ enum GradientRules {
 
     static let table: [String: Rule] = {
         var t: [String: Rule] = [
-            "Conv": ConvGradients.conv, "MaxPool": ConvGradients.pool, "AveragePool": ConvGradients.pool,
+            "Conv": ConvGradients.conv, "ConvTranspose": ConvGradients.convTranspose, "MaxPool": ConvGradients.pool, "AveragePool": ConvGradients.pool,
             "GlobalAveragePool": ConvGradients.globalPool, "GlobalMaxPool": ConvGradients.globalPool,
             "BatchNormalization": NormGradients.batchNorm, "LayerNormalization": NormGradients.layerNorm,
             "Softmax": NormGradients.softmax, "LogSoftmax": NormGradients.softmax,

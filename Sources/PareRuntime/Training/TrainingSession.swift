@@ -127,6 +127,9 @@ public final class TrainingSession {
         try self.init(model: try ONNXReader.read(path: path).model, path: path, threads: threads)
     }
 
+    /// The ops with a gradient rule (what `pare train` can differentiate).
+    public static var differentiableOps: Set<String> { Set(GradientRules.table.keys) }
+
     /// Ops whose outputs carry no gradient whatever their inputs (shapes, comparisons, rounding).
     static func blocksGradient(_ op: String) -> Bool {
         ["Shape", "Size", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or",
