@@ -12,6 +12,11 @@ public struct Batch: Sendable {
 
     public var count: Int { labels.count }
     public var shape: [Int] { [count, channels, height, width] }
+
+    public init(images: [Float], labels: [Int32], indices: [Int], channels: Int, height: Int, width: Int) {
+        self.images = images; self.labels = labels; self.indices = indices
+        self.channels = channels; self.height = height; self.width = width
+    }
 }
 
 /// Everything that decides which images go into which batch in which epoch. Batches are pure

@@ -81,7 +81,7 @@ enum ConvOps {
         // Winograd's transforms cost per channel what its GEMMs save per channel pair, so it pays
         // only with enough channels; its scratch grows with the batch, so large batches of small
         // images take the batched direct path instead.
-        if Winograd.applies(s) && s.inChannels >= 32 && s.outChannels >= 32 && s.outHeight * s.outWidth >= minimumWinogradPixels
+        if call.context.weightsAreConstant && Winograd.applies(s) && s.inChannels >= 32 && s.outChannels >= 32 && s.outHeight * s.outWidth >= minimumWinogradPixels
             && s.batch <= 8 {
             let tile = winogradTile
             let u = call.context.winogradWeights(w, s, tile: tile)

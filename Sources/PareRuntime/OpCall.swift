@@ -101,6 +101,10 @@ public final class ExecutionContext: @unchecked Sendable {
     public let buffers = BufferRecycler()
     /// The model's default-domain opset: Softmax and a few others changed meaning across versions.
     public var opset = 17
+    /// Whether weights stay fixed for the context's lifetime (inference). Transformed weights
+    /// (Winograd) are cached by buffer identity only then; a training session changes its weights
+    /// in place every step, so it turns this off.
+    public var weightsAreConstant = true
     private var scratchBuffer = FloatBuffer(capacity: 0)
 
     public init(pool: WorkerPool) { self.pool = pool }

@@ -9,17 +9,23 @@ import PareRuntime
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time inference of an ONNX model on Pare's engine: median and p90 latency, throughput.",
+        abstract: "Time inference (or, with --train, training steps) of an ONNX model on Pare's engine.",
         discussion: """
         Inputs are seeded random values of the declared shape. Free dimensions
         take --batch for axis 0; give any other with --shape. The first run
         for a shape plans the graph (folds shape subgraphs); warm-up runs are
         not timed.
 
+        With --train, each timed run is one whole training step as `pare train`
+        takes it: forward in training mode, cross-entropy on random labels,
+        backward, and an SGD step (momentum 0.9, weight decay 5e-4) on every
+        weight; items/s is then training images per second.
+
         Examples:
           pare bench resnet18.onnx --threads 2
           pare bench model.onnx --batch 128 --shape input=128x3x32x32 --json
             {"median_ms":…, "p90_ms":…, "items_per_s":…, "threads":…}
+          pare bench resnet56.onnx --train --batch 128 --threads 2 --json
         """)
 
     @Argument(help: "The ONNX model.") var model: String
@@ -31,6 +37,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Benchmark a model that fails checker rules anyway.") var force = false
     @Flag(help: "Also print the time spent per op type over the timed runs.") var profile = false
+    @Flag(help: "Time training steps (forward, backward, SGD step) instead of inference.") var train = false
 
     func run() throws {
         guard threads >= 1, batch >= 1, runs >= 1, warmup >= 0 else {
@@ -38,6 +45,13 @@ struct BenchCommand: ParsableCommand {
         }
         let loaded = try ONNXReader.read(path: model)
         try Validation.requireValid(loaded, force: force, doing: "benchmark")
+        if train {
+            guard !profile else { throw PareError(.usage, place: "--profile", "is for inference only", hint: "drop --profile or --train") }
+            let r = try TrainBench.run(model: model, loaded: loaded, batch: batch, threads: threads, shapes: try InputShapes.parse(shapes),
+                                       runs: runs, warmup: warmup)
+            report(median: r.median, p90: r.p90, perSecond: r.imagesPerSecond, items: r.batch, what: "training steps")
+            return
+        }
         let session = try InferenceSession(model: loaded.model, path: model, threads: threads)
         let fixed = try InputShapes.parse(shapes)
         for name in fixed.keys where !session.inputs.contains(where: { $0.name == name }) {
@@ -80,15 +94,7 @@ struct BenchCommand: ParsableCommand {
         let p90 = times[min(times.count - 1, Int((Double(times.count) * 0.9).rounded(.up)) - 1)]
         let items = feeds.values.first.map { $0.shape.first ?? 1 } ?? 1
         let perSecond = Double(items) / (median / 1000)
-        if json {
-            let text = String(format: "{\"median_ms\":%.3f, \"p90_ms\":%.3f, \"items_per_s\":%.2f, \"threads\":%d, \"batch\":%d, \"runs\":%d, \"blas\":\"%@\"}",
-                              median, p90, perSecond, threads, items, runs, Gemm.backendDescription)
-            print(text)
-        } else {
-            print(String(format: "%@: median %.2f ms, p90 %.2f ms, %.1f items/s (batch %d, %d threads, %d runs)",
-                         model, median, p90, perSecond, items, threads, runs))
-            print("GEMM: \(Gemm.backendDescription)")
-        }
+        report(median: median, p90: p90, perSecond: perSecond, items: items, what: "inference")
         if let spent = session.profile {
             let total = spent.values.reduce(UInt64(0)) { $0 + $1.nanoseconds }
             for (op, entry) in spent.sorted(by: { $0.value.nanoseconds > $1.value.nanoseconds }) {
@@ -97,6 +103,17 @@ struct BenchCommand: ParsableCommand {
                              Double(entry.nanoseconds) / 1e6 / Double(runs), 100 * Double(entry.nanoseconds) / Double(max(total, 1)),
                              entry.calls / runs) })
             }
+        }
+    }
+
+    private func report(median: Double, p90: Double, perSecond: Double, items: Int, what: String) {
+        if json {
+            print(String(format: "{\"median_ms\":%.3f, \"p90_ms\":%.3f, \"items_per_s\":%.2f, \"threads\":%d, \"batch\":%d, \"runs\":%d, \"mode\":\"%@\", \"blas\":\"%@\"}",
+                         median, p90, perSecond, threads, items, runs, train ? "train" : "inference", Gemm.backendDescription))
+        } else {
+            print(String(format: "%@: %@, median %.2f ms, p90 %.2f ms, %.1f items/s (batch %d, %d threads, %d runs)",
+                         model, what, median, p90, perSecond, items, threads, runs))
+            print("GEMM: \(Gemm.backendDescription)")
         }
     }
 }

@@ -89,6 +89,13 @@ import Testing
             let w = c.parameter("w", [2, 3, 3], c.uniform(18, -0.5, 0.5))
             return (c.net.node("Conv", [x, w], [.ints("pads", [2, 0]), .ints("strides", [2])]), 3)
         },
+        // A shape inference would run by Winograd with transformed weights cached per buffer: a
+        // training session changes weights in place, so it must never see a stale transform.
+        Case(name: "Conv 32→32 3×3 at 20×20, batch 1 (Winograd-sized)", image: [1, 32, 20, 20], training: false) { c in
+            let x = c.data(c.uniform(12_800, -1, 1))
+            let w = c.parameter("w", [32, 32, 3, 3], c.uniform(9216, -0.1, 0.1))
+            return (c.net.node("Conv", [x, w], [.ints("pads", [1, 1, 1, 1])]), 4)
+        },
         Case(name: "ConvTranspose stride 2, pads 1, output_padding 1, bias", image: [2, 4, 3, 3]) { c in
             let x = c.data(c.uniform(72, -1, 1))
             let w = c.parameter("w", [4, 3, 3, 3], c.uniform(108, -0.5, 0.5)), b = c.parameter("b", [3], c.uniform(3, -1, 1))

@@ -49,6 +49,7 @@ public final class TrainingSession {
         self.model = model
         guard let graph = model.graph else { throw PareError(.invalid, file: path, "the model has no graph") }
         context = ExecutionContext(pool: WorkerPool.configured(threads: threads))
+        context.weightsAreConstant = false  // SGD updates the weights in place
         context.opset = Int(model.opsetVersion(domain: "") ?? 17)
         try InferenceSession.checkSupport(graph, path: path)
         let inputs = try graph.realInputs.enumerated().map { try GraphInput($0.element, index: $0.offset) }
@@ -213,6 +214,7 @@ public final class TrainingSession {
     /// dL/d(parameter) for every parameter, given dL/d(output) of the tape's forward pass.
     public func backward(_ tape: Tape, outputGradient: DenseTensor) throws -> [DenseTensor] {
         var gradients: [String: DenseTensor] = [outputName: outputGradient]
+        var accounts = GradientBuffers(tape: tape, pinned: pinned, outputGradient: outputGradient, recycler: context.buffers)
         for (index, node) in nodes.reversed() {
             let outputGradients = node.outputs.map { gradients[$0] }
             guard outputGradients.contains(where: { $0 != nil }) else { continue }
@@ -228,7 +230,8 @@ public final class TrainingSession {
             } catch let failure as OpFailure {
                 throw PareError(.invalid, file: modelPath, place: node.label(index: index), "backward: \(failure.message)")
             }
-            for name in node.outputs { gradients[name] = nil }
+            // Input gradients are stored before the output gradients are released: a view's
+            // input gradient is its output gradient's buffer.
             for (i, g) in inputGradients.enumerated() where i < needs.count && needs[i] {
                 guard let g else { continue }
                 let name = node.inputs[i]
@@ -240,9 +243,16 @@ public final class TrainingSession {
                     let sum = context.buffers.tensor(existing.shape)
                     for k in 0..<sum.count { sum.pointer[k] = existing.pointer[k] + g.pointer[k] }
                     gradients[name] = sum
+                    accounts.hold(sum)
+                    accounts.release(existing)
+                    accounts.releaseIfUnheld(g)
                 } else {
                     gradients[name] = g
+                    accounts.hold(g)
                 }
+            }
+            for name in node.outputs {
+                if let g = gradients.removeValue(forKey: name) { accounts.release(g) }
             }
         }
         return parameters.map { p in
