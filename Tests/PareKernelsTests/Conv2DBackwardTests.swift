@@ -2,8 +2,8 @@ import PareCore
 import Testing
 @testable import PareKernels
 
-/// Conv2DBackward's GEMM, col2im and depthwise paths against the definition (`reference`, in
-/// Double), with and without a worker pool and with and without the input gradient.
+/// Conv2DBackward's GEMM, col2im, stride-1 adjoint-convolution and depthwise paths against the
+/// definition (`reference`, in Double), with and without a worker pool and with and without the input gradient.
 @Suite struct Conv2DBackwardTests {
     struct Errors { var input: Float = 0, weight: Float = 0, bias: Float = 0 }
 
