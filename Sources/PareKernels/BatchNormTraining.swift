@@ -1,7 +1,7 @@
 /// Batch normalization over N×C×(spatial) in training mode: each channel is normalized with the
 /// mean and biased variance of the batch, as `torch.nn.BatchNorm2d` does in `train()`.
-/// Statistics are summed in Double per channel in a fixed order, so results never depend on the
-/// thread count. Work is split by channel.
+/// Statistics are summed per image plane in SIMD lanes, then in Double per channel, in a fixed
+/// order, so results never depend on the thread count. Work is split by channel.
 public enum BatchNormTraining {
     /// y = (x − mean)·invstd·scale + bias. Writes each channel's batch mean and biased variance;
     /// returns nothing else — the caller updates running statistics (it knows the momentum).
@@ -16,18 +16,13 @@ public enum BatchNormTraining {
                 var sum: Double = 0
                 for n in 0..<batch {
                     let p = x + (n * channels + c) * spatial
-                    var partial: Float = 0
-                    for i in 0..<spatial { partial += p[i] }
-                    sum += Double(partial)
+                    sum += Double(VectorSums.sum(p, spatial))
                 }
                 let mu = sum / count
                 var squares: Double = 0
                 for n in 0..<batch {
                     let p = x + (n * channels + c) * spatial
-                    var partial: Float = 0
-                    let m = Float(mu)
-                    for i in 0..<spatial { let d = p[i] - m; partial += d * d }
-                    squares += Double(partial)
+                    squares += Double(VectorSums.squaredDeviations(p, spatial, from: Float(mu)))
                 }
                 let v = squares / count
                 mean[c] = Float(mu); variance[c] = Float(v)
@@ -58,8 +53,7 @@ public enum BatchNormTraining {
                 var sumDy: Double = 0, sumDyXhat: Double = 0
                 for n in 0..<batch {
                     let xs = x + (n * channels + c) * spatial, gs = dy + (n * channels + c) * spatial
-                    var a: Float = 0, b: Float = 0
-                    for i in 0..<spatial { a += gs[i]; b += gs[i] * (xs[i] - mu) }
+                    let (a, b) = VectorSums.sumAndCentredDot(gs, xs, spatial, centre: mu)
                     sumDy += Double(a); sumDyXhat += Double(b)
                 }
                 let db = Float(sumDy), ds = Float(sumDyXhat) * invstd

@@ -15,6 +15,14 @@ enum ElementwiseGradients {
         guard call.needs(0) else { return result }
         let dy = call.outputGradient(), dx = call.tensor(x.shape)
         nonisolated(unsafe) let px = x.pointer, py = y.pointer, g = dy.pointer, out = dx.pointer
+        if call.node.op == "Relu" {
+            // The same rule as `derivative`, in SIMD lanes (a per-element branch mispredicts).
+            call.pool.parallelRanges(x.count, grain: 32_768) { r in
+                Rectifier.backward(px + r.lowerBound, g + r.lowerBound, out + r.lowerBound, count: r.count)
+            }
+            result[0] = dx
+            return result
+        }
         call.pool.parallelRanges(x.count, grain: 32_768) { r in
             for i in r { out[i] = g[i] * derivative(px[i], py[i]) }
         }
