@@ -249,8 +249,9 @@ public enum Conv2D {
                     let first = min(ow, shift >= 0 ? 0 : (-shift + s.strideW - 1) / s.strideW)
                     let end = max(first, min(ow, s.width - shift <= 0 ? 0 : (s.width - shift - 1) / s.strideW + 1))
                     var p = pixels.lowerBound
+                    var oy = p / ow, ox0 = p % ow  // then row by row, without a division per row
                     while p < pixels.upperBound {
-                        let oy = p / ow, ox0 = p % ow
+                        defer { oy += 1; ox0 = 0 }
                         let ox1 = min(ow, ox0 + pixels.upperBound - p)
                         let line = rowStart + (p - pixels.lowerBound) - ox0  // indexed by ox
                         let iy = oy * s.strideH - s.padTop + ky * s.dilationH
