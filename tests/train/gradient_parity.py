@@ -83,13 +83,16 @@ class BasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-class ResNet20(nn.Module):
-    def __init__(self, classes=10):
+class CifarResNet(nn.Module):
+    """He et al.'s CIFAR ResNet of depth 6n + 2 (bench/train uses it at depth 56)."""
+
+    def __init__(self, depth=20, in_channels=3, classes=10):
         super().__init__()
-        self.stem = nn.Sequential(*cbr(3, 16))
+        n = (depth - 2) // 6
+        self.stem = nn.Sequential(*cbr(in_channels, 16))
         blocks, cin = [], 16
         for cout, stride in [(16, 1), (32, 2), (64, 2)]:
-            for i in range(3):
+            for i in range(n):
                 blocks.append(BasicBlock(cin, cout, stride if i == 0 else 1))
                 cin = cout
         self.blocks = nn.Sequential(*blocks)
@@ -151,9 +154,20 @@ class SmallConvNet(nn.Module):
         return self.fc2(torch.sigmoid(self.fc1(torch.flatten(x, 1))))
 
 
-NETS_ALL = [("resnet20", ResNet20, (3, 32, 32)), ("mobilenetv2_blocks", MobileNetV2Blocks, (3, 32, 32)),
+NETS_ALL = [("resnet20", CifarResNet, (3, 32, 32)), ("mobilenetv2_blocks", MobileNetV2Blocks, (3, 32, 32)),
         ("vgg_small", VGGSmall, (3, 32, 32)), ("small_convnet", SmallConvNet, (1, 28, 28))]
 NETS = [n for n in NETS_ALL if not os.environ.get("PARITY_ONLY") or n[0] in os.environ["PARITY_ONLY"].split(",")]
+
+
+def export_trainable(model, shape, path):
+    """ONNX as `pare train` wants it: BatchNormalization nodes kept (training mode preserved, no
+    constant folding), a free batch dimension, input 'input' and output 'logits'."""
+    model.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(1, *shape),), path, dynamo=False, opset_version=17, input_names=["input"],
+                          output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                          do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
 
 
 def make(name, cls, shape, work):
@@ -165,12 +179,7 @@ def make(name, cls, shape, work):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.normal_(0, 0.1)
     path = os.path.join(work, name + ".onnx")
-    model.eval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.randn(1, *shape),), path, dynamo=False, opset_version=17, input_names=["input"],
-                          output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-                          do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
+    export_trainable(model, shape, path)
     rng = np.random.default_rng(sum(map(ord, name)) + 1)
     x = rng.integers(0, 256, size=(SAMPLES, *shape), dtype=np.uint8)
     y = rng.integers(0, 10, size=SAMPLES).astype(np.int64)
