@@ -248,6 +248,10 @@ public enum Conv2D {
                     let shift = kx * s.dilationW - s.padLeft
                     let first = min(ow, shift >= 0 ? 0 : (-shift + s.strideW - 1) / s.strideW)
                     let end = max(first, min(ow, s.width - shift <= 0 ? 0 : (s.width - shift - 1) / s.strideW + 1))
+                    if s.strideH == 1 && s.strideW == 1 && ow == s.width {
+                        shiftedPlane(s, x + c * s.height * s.width, ky: ky, shift: shift, first: first, end: end, pixels, rowStart)
+                        continue
+                    }
                     var p = pixels.lowerBound
                     var oy = p / ow, ox0 = p % ow  // then row by row, without a division per row
                     while p < pixels.upperBound {
@@ -276,6 +280,43 @@ public enum Conv2D {
                     }
                 }
             }
+        }
+    }
+
+    /// One column row when stride is 1 and the output is as wide as the input: output pixel p
+    /// reads input element p + delta, so the row is one copy of the shifted plane, with zeros
+    /// written over the columns whose tap falls off the left or right edge and over the rows
+    /// whose tap falls off the top or bottom. Small images (CIFAR's 32×32 down to 8×8) otherwise
+    /// spend more on a copy call per output row than on the bytes.
+    private static func shiftedPlane(_ s: Conv2DShape, _ plane: UnsafePointer<Float>, ky: Int, shift: Int, first: Int, end: Int,
+                                     _ pixels: Range<Int>, _ line: UnsafeMutablePointer<Float>) {
+        let ow = s.outWidth, oh = s.outHeight, base = pixels.lowerBound
+        let rowShift = ky * s.dilationH - s.padTop  // iy = oy + rowShift
+        let oyLo = min(oh, max(0, -rowShift)), oyHi = max(oyLo, min(oh, s.height - rowShift))
+        // Pixels of rows whose tap is inside the input, within the requested range.
+        let pLo = max(base, oyLo * ow), pHi = min(pixels.upperBound, oyHi * ow)
+        guard pLo < pHi, first < end else {
+            line.update(repeating: 0, count: pixels.count)
+            return
+        }
+        if pLo > base { line.update(repeating: 0, count: pLo - base) }
+        if pHi < pixels.upperBound { (line + (pHi - base)).update(repeating: 0, count: pixels.upperBound - pHi) }
+        // Copy from the first in-range column of the first row to the last of the last row: every
+        // source index in between lies inside the plane.
+        let oyFirst = pLo / ow, oyLast = (pHi - 1) / ow
+        let copyLo = max(pLo, oyFirst * ow + first), copyHi = min(pHi, oyLast * ow + end)
+        let delta = rowShift * s.width + shift
+        if copyLo < copyHi { (line + (copyLo - base)).update(from: plane + copyLo + delta, count: copyHi - copyLo) }
+        // Zero the edge columns (and whatever the copy did not reach at the ends).
+        if copyLo > pLo { (line + (pLo - base)).update(repeating: 0, count: copyLo - pLo) }
+        if copyHi < pHi { (line + (copyHi - base)).update(repeating: 0, count: pHi - copyHi) }
+        guard first > 0 || end < ow else { return }
+        for oy in oyFirst...oyLast {
+            let rowLo = max(pLo, oy * ow), rowHi = min(pHi, (oy + 1) * ow)
+            var p = rowLo
+            while p < min(rowHi, oy * ow + first) { line[p - base] = 0; p += 1 }
+            p = max(rowLo, oy * ow + end)
+            while p < rowHi { line[p - base] = 0; p += 1 }
         }
     }
 
