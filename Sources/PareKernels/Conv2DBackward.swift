@@ -83,19 +83,25 @@ public enum Conv2DBackward {
     }
 
     static func biasGradient(_ s: Conv2DShape, _ dy: UnsafePointer<Float>, _ db: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
-        let plane = s.outHeight * s.outWidth
-        nonisolated(unsafe) let dy = dy, db = db
-        let body: @Sendable (Range<Int>) -> Void = { channels in
-            for m in channels {
+        channelSums(dy, batch: s.batch, channels: s.outChannels, plane: s.outHeight * s.outWidth, into: db, pool: pool)
+    }
+
+    /// sums[c] = Σ over images and pixels of t[n, c, ·]: the bias gradient of any layer that adds
+    /// a per-channel bias to an N×C×plane output (Conv, ConvTranspose). Parallel over channels.
+    public static func channelSums(_ t: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+                                   into sums: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
+        nonisolated(unsafe) let t = t, sums = sums
+        let body: @Sendable (Range<Int>) -> Void = { range in
+            for c in range {
                 var sum: Float = 0
-                for n in 0..<s.batch {
-                    let p = dy + (n * s.outChannels + m) * plane
+                for n in 0..<batch {
+                    let p = t + (n * channels + c) * plane
                     for i in 0..<plane { sum += p[i] }
                 }
-                db[m] = sum
+                sums[c] = sum
             }
         }
-        if let pool { pool.parallelRanges(s.outChannels, body) } else { body(0..<s.outChannels) }
+        if let pool { pool.parallelRanges(channels, body) } else { body(0..<channels) }
     }
 
     private static func general(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,

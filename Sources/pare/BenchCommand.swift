@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
             guard !profile else { throw PareError(.usage, place: "--profile", "is for inference only", hint: "drop --profile or --train") }
             let r = try TrainBench.run(model: model, loaded: loaded, batch: batch, threads: threads, shapes: try InputShapes.parse(shapes),
                                        runs: runs, warmup: warmup)
-            report(median: r.median, p90: r.p90, perSecond: r.imagesPerSecond, items: r.batch, what: "training steps")
+            report(r.latency, items: r.batch, what: "training steps")
             return
         }
         let session = try InferenceSession(model: loaded.model, path: model, threads: threads)
@@ -82,19 +82,10 @@ struct BenchCommand: ParsableCommand {
             }
         }
         for _ in 0..<max(warmup, 1) { _ = try session.run(feeds) }
-        var times: [Double] = []
         if profile { session.profile = [:] }
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = try session.run(feeds)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        times.sort()
-        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
-        let p90 = times[min(times.count - 1, Int((Double(times.count) * 0.9).rounded(.up)) - 1)]
+        let latency = try Latency.measure(runs: runs) { _ = try session.run(feeds) }
         let items = feeds.values.first.map { $0.shape.first ?? 1 } ?? 1
-        let perSecond = Double(items) / (median / 1000)
-        report(median: median, p90: p90, perSecond: perSecond, items: items, what: "inference")
+        report(latency, items: items, what: "inference")
         if let spent = session.profile {
             let total = spent.values.reduce(UInt64(0)) { $0 + $1.nanoseconds }
             for (op, entry) in spent.sorted(by: { $0.value.nanoseconds > $1.value.nanoseconds }) {
@@ -106,7 +97,8 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    private func report(median: Double, p90: Double, perSecond: Double, items: Int, what: String) {
+    private func report(_ latency: Latency, items: Int, what: String) {
+        let median = latency.median, p90 = latency.p90, perSecond = Double(items) / (median / 1000)
         if json {
             print(String(format: "{\"median_ms\":%.3f, \"p90_ms\":%.3f, \"items_per_s\":%.2f, \"threads\":%d, \"batch\":%d, \"runs\":%d, \"mode\":\"%@\", \"blas\":\"%@\"}",
                          median, p90, perSecond, threads, items, runs, train ? "train" : "inference", Gemm.backendDescription))

@@ -1,8 +1,6 @@
-import Foundation
 import PareCore
 import PareData
 import PareEngine
-import PareKernels
 import PareONNX
 import PareRuntime
 
@@ -12,8 +10,7 @@ import PareRuntime
 /// apart from data preparation (which runs on a background thread there).
 enum TrainBench {
     struct Result {
-        var median: Double, p90: Double, batch: Int
-        var imagesPerSecond: Double { Double(batch) / (median / 1000) }
+        var latency: Latency, batch: Int
     }
 
     static func run(model path: String, loaded: LoadedModel, batch: Int, threads: Int, shapes: [String: [Int64]],
@@ -42,16 +39,8 @@ enum TrainBench {
         let trainer = try Trainer(session: session, train: BatchPlan(dataset: dataset, batchSize: shape[0], shuffle: false, seed: 0),
                                   test: nil, options: options)
         for _ in 0..<max(warmup, 1) { try trainer.trainStep(batchData, learningRate: 1e-3) }
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try trainer.trainStep(batchData, learningRate: 1e-3)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        times.sort()
-        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
-        let p90 = times[min(times.count - 1, Int((Double(times.count) * 0.9).rounded(.up)) - 1)]
-        return Result(median: median, p90: p90, batch: shape[0])
+        let latency = try Latency.measure(runs: runs) { try trainer.trainStep(batchData, learningRate: 1e-3) }
+        return Result(latency: latency, batch: shape[0])
     }
 
     /// N×C×H×W from the declared input: a free batch dimension takes --batch, any other free

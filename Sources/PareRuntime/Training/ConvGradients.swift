@@ -33,27 +33,24 @@ enum ConvGradients {
             throw OpFailure("training a ConvTranspose whose output_shape crops or extends beyond its pads is not supported")
         }
         let dy = call.outputGradient()
+        let threads = call.pool.threadCount
+        // The session's scratch block, as the forward pass and Conv's gradient use it; the two passes run in turn.
+        let scratch = call.forward.context.scratch(max(Conv2D.scratchCount(s, threads: threads),
+                                                       Conv2DBackward.scratchCount(s, threads: threads)))
         let dx = call.needs(0) ? call.tensor(x.shape) : nil
-        if let dx { Conv2D.forward(s, input: dy.pointer, weight: w.pointer, bias: nil, output: dx.pointer, pool: call.pool) }
+        if let dx {
+            Conv2D.forward(s, input: dy.pointer, weight: w.pointer, bias: nil, output: dx.pointer, scratch: scratch, pool: call.pool)
+        }
         let dw = call.needs(1) ? call.tensor(w.shape) : nil
         if let dw {
             Conv2DBackward.backward(s, input: dy.pointer, weight: w.pointer, outputGradient: x.pointer, inputGradient: nil,
-                                    weightGradient: dw.pointer, biasGradient: nil, pool: call.pool)
+                                    weightGradient: dw.pointer, biasGradient: nil, scratch: scratch, pool: call.pool)
         }
         let hasBias = call.forward.optionalInput(2) != nil
-        var db: DenseTensor?
-        if hasBias && call.needs(2) {
-            let bias = call.tensor([t.outChannels])
-            let plane = t.outHeight * t.outWidth
-            for m in 0..<t.outChannels {
-                var sum: Float = 0
-                for n in 0..<t.batch {
-                    let p = dy.pointer + (n * t.outChannels + m) * plane
-                    for i in 0..<plane { sum += p[i] }
-                }
-                bias.pointer[m] = sum
-            }
-            db = bias
+        let db = hasBias && call.needs(2) ? call.tensor([t.outChannels]) : nil
+        if let db {
+            Conv2DBackward.channelSums(dy.pointer, batch: t.batch, channels: t.outChannels, plane: t.outHeight * t.outWidth,
+                                       into: db.pointer, pool: call.pool)
         }
         return [dx, dw] + (hasBias ? [db] : [])
     }
