@@ -66,7 +66,7 @@ for path in sys.argv[1:]:
         y = sess.run(None, {"image": x})[0]
     print(f"{path}: logits {y.shape}, {(time.perf_counter() - t) / 5 * 1000:.1f} ms per 1024 images")
 print("(the bundled model is randomly initialised: accuracy before and after pruning is chance;"
-      " training and fine-tuning arrive with the engine)")
+      " pare train can train it, see docs/training.md; pruning does not fine-tune yet)")
 PY
 
 
