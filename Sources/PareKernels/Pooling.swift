@@ -40,7 +40,7 @@ public enum Pool2D {
                     for kx in 0..<s.kernelW {
                         let offset = kx * s.dilationW - s.padLeft
                         let columns = outputColumns(reading: offset, stride: s.strideW, width: s.width, outWidth: ow)
-                        var ox = columns.lowerBound
+                        var ox = maxLanes(out, line, offset: offset, stride: s.strideW, width: s.width, columns)
                         while ox < columns.upperBound {
                             let v = line[ox * s.strideW + offset], o = out[ox]
                             out[ox] = v <= o ? o : v  // also takes NaN, as onnxruntime does
@@ -50,6 +50,33 @@ public enum Pool2D {
                 }
             }
         }
+    }
+
+    /// The tap update out[ox] = max(out[ox], line[ox·stride + offset]) eight outputs at a time for
+    /// strides 1 and 2 (stride 2 reads sixteen neighbours and keeps the even ones), as far as whole
+    /// lane groups stay inside the row; returns the first output left for the scalar loop. The
+    /// scalar loop compiled to one strided load and compare per element (4% of a ResNet-18 run).
+    @inline(__always)
+    static func maxLanes(_ out: UnsafeMutablePointer<Float>, _ line: UnsafePointer<Float>, offset: Int, stride: Int,
+                         width: Int, _ columns: Range<Int>) -> Int {
+        var ox = columns.lowerBound
+        @inline(__always) func update(_ v: SIMD8<Float>) {
+            let o = UnsafeRawPointer(out + ox).loadUnaligned(as: SIMD8<Float>.self)
+            // Where v ≤ o keep o, else v: NaN in the input wins, as in the scalar loop.
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: v.replacing(with: o, where: v .<= o), as: SIMD8<Float>.self)
+        }
+        if stride == 1 {
+            while ox + 8 <= columns.upperBound {
+                update(UnsafeRawPointer(line + ox + offset).loadUnaligned(as: SIMD8<Float>.self))
+                ox += 8
+            }
+        } else if stride == 2 {
+            while ox + 8 <= columns.upperBound && 2 * ox + offset + 16 <= width {
+                update(UnsafeRawPointer(line + 2 * ox + offset).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
+                ox += 8
+            }
+        }
+        return ox
     }
 
     /// Runs `body(input plane, output plane)` for every (image, channel) plane, spread over the pool.
