@@ -4,9 +4,19 @@ import PareKernels
 
 /// Conv, ConvTranspose and the pools: attribute decoding (auto_pad, 1-D as 2-D) around the kernels.
 enum ConvOps {
-    /// Below this many output pixels the 16 Winograd GEMMs are too narrow to beat one im2col GEMM.
-    static let winogradTile: Winograd.Tile = ProcessInfo.processInfo.environment["PARE_WINOGRAD_TILE"] == "2" ? .f2 : .f4
-    static let minimumWinogradPixels = Int(ProcessInfo.processInfo.environment["PARE_WINOGRAD_MIN"] ?? "") ?? 400
+    /// Which Winograd tile a layer with this many output pixels uses, if any. F4's 36 GEMMs have
+    /// a ninth as many columns as there are pixels, F2's 16 a quarter; below about 100 columns
+    /// OpenBLAS loses more than the saved multiplications. Measured on ResNet-50 (one thread, ms per
+    /// layer, im2col / F2 / F4): 56×56 3.3 / 2.4 / 1.7, 28×28 2.7 / 1.8 / 1.4, 14×14 2.7 / 2.0 / 2.4,
+    /// 7×7 3.4 / 3.4 / 5.9. `PARE_WINOGRAD_TILE=2|4` forces one tile and `PARE_WINOGRAD_MIN=N`
+    /// the pixel threshold, for benchmarking these choices.
+    static func winogradTile(pixels: Int) -> Winograd.Tile? {
+        guard pixels >= minimumWinogradPixels else { return nil }
+        return forcedWinogradTile ?? (pixels >= 400 ? .f4 : .f2)
+    }
+    static let minimumWinogradPixels = Int(ProcessInfo.processInfo.environment["PARE_WINOGRAD_MIN"] ?? "") ?? 100
+    static let forcedWinogradTile = ProcessInfo.processInfo.environment["PARE_WINOGRAD_TILE"].flatMap { Int($0) }
+        .flatMap { Winograd.Tile(rawValue: $0) }
 
     /// Spatial geometry shared by Conv and the pools, for 1-D (rank 3) and 2-D (rank 4) inputs.
     struct Window {
@@ -81,9 +91,8 @@ enum ConvOps {
         // Winograd's transforms cost per channel what its GEMMs save per channel pair, so it pays
         // only with enough channels; its scratch grows with the batch, so large batches of small
         // images take the batched direct path instead.
-        if call.context.weightsAreConstant && Winograd.applies(s) && s.inChannels >= 32 && s.outChannels >= 32 && s.outHeight * s.outWidth >= minimumWinogradPixels
-            && s.batch <= 8 {
-            let tile = winogradTile
+        if call.context.weightsAreConstant && Winograd.applies(s) && s.inChannels >= 32 && s.outChannels >= 32 && s.batch <= 8,
+           let tile = winogradTile(pixels: s.outHeight * s.outWidth) {
             let u = call.context.winogradWeights(w, s, tile: tile)
             let scratch = call.context.scratch(Winograd.scratchCount(s, tile: tile))
             Winograd.forward(s, tile: tile, input: x.pointer, transformedWeights: u, bias: b.map { UnsafePointer($0.pointer) },
