@@ -90,13 +90,17 @@ public enum Conv2D {
 
     /// `scratch` (at least `scratchCount` floats) is reused across calls when given, because a fresh
     /// multi-megabyte block per call costs page faults comparable to the GEMM of a small layer.
+    /// `residual`, shaped like the output, is added before the clamp: y = clamp(conv + b + residual)
+    /// (a ResNet block's shortcut, added while the output is still in cache).
     public static func forward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, clamp: Clamp = .none,
+                               residual: UnsafePointer<Float>? = nil,
                                scratch: UnsafeMutablePointer<Float>? = nil, pool: WorkerPool? = nil) {
         precondition(s.problem == nil, "Conv2D: \(s.problem ?? "")")
         let threads = pool?.threadCount ?? 1
+        nonisolated(unsafe) let residual = residual
         if s.groups > 1 && s.groups == s.inChannels {
-            depthwise(s, x, w, bias, y, clamp, pool: pool)
+            depthwise(s, x, w, bias, y, clamp, residual, pool: pool)
             return
         }
         let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(s, threads: threads)) : nil
@@ -113,7 +117,7 @@ public enum Conv2D {
                 let slot = columns + worker * (k + m) * perBlock * outPlane
                 for block in worker * perThread..<min(blocks, (worker + 1) * perThread) {
                     let g = block / blocksPerGroup, first = (block % blocksPerGroup) * perBlock
-                    imageBlock(s, x, w, bias, y, clamp, images: first..<min(s.batch, first + perBlock), g: g, slot: slot)
+                    imageBlock(s, x, w, bias, y, clamp, residual, images: first..<min(s.batch, first + perBlock), g: g, slot: slot)
                 }
             }
             if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }
@@ -124,7 +128,7 @@ public enum Conv2D {
         let jobs = s.batch * s.groups * tilesPerPlane
         if threads > 1 && jobs < threads {
             for n in 0..<s.batch {
-                for g in 0..<s.groups { splitChannels(s, x, w, bias, y, clamp, n: n, g: g, columns: columns, pool: pool!) }
+                for g in 0..<s.groups { splitChannels(s, x, w, bias, y, clamp, residual, n: n, g: g, columns: columns, pool: pool!) }
             }
             return
         }
@@ -135,16 +139,17 @@ public enum Conv2D {
             for job in worker * perThread..<min(jobs, (worker + 1) * perThread) {
                 let t = job % tilesPerPlane, ng = job / tilesPerPlane
                 let first = t * tile
-                tileProduct(s, x, w, bias, y, clamp, n: ng / s.groups, g: ng % s.groups,
+                tileProduct(s, x, w, bias, y, clamp, residual, n: ng / s.groups, g: ng % s.groups,
                             pixels: first..<min(outPlane, first + tile), slot: slot)
             }
         }
         if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }
     }
 
-    /// One tile of one image and group: lower (unless pointwise), multiply, bias, clamp.
+    /// One tile of one image and group: lower (unless pointwise), multiply, bias, residual, clamp.
     private static func tileProduct(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                     _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
+                                    _ residual: UnsafePointer<Float>?,
                                     n: Int, g: Int, pixels: Range<Int>, slot: UnsafeMutablePointer<Float>) {
         let outPlane = s.outHeight * s.outWidth, inPlane = s.height * s.width
         let mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
@@ -159,13 +164,15 @@ public enum Conv2D {
             Gemm.sgemm(m: mPerGroup, n: pixels.count, k: k, a: w + g * mPerGroup * k, lda: k,
                        b: slot, ldb: pixels.count, c: out, ldc: outPlane)
         }
-        epilogue(out, rows: mPerGroup, columns: pixels.count, stride: outPlane, bias: bias.map { $0 + g * mPerGroup }, clamp)
+        epilogue(out, rows: mPerGroup, columns: pixels.count, stride: outPlane, bias: bias.map { $0 + g * mPerGroup }, clamp,
+                 residual: residual.map { $0 + (out - y) })
     }
 
     /// Several images of one group in one GEMM: each image's columns side by side, the product
-    /// copied back image by image into NCHW with bias and clamp on the way.
+    /// copied back image by image into NCHW with bias, residual and clamp on the way.
     private static func imageBlock(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                    _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
+                                   _ residual: UnsafePointer<Float>?,
                                    images: Range<Int>, g: Int, slot: UnsafeMutablePointer<Float>) {
         let outPlane = s.outHeight * s.outWidth, inPlane = s.height * s.width
         let mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
@@ -178,13 +185,11 @@ public enum Conv2D {
         }
         Gemm.sgemm(m: mPerGroup, n: width, k: k, a: w + g * mPerGroup * k, lda: k, b: columns, ldb: width,
                    c: product, ldc: width)
-        let lo = clamp.lo, hi = clamp.hi
         for (j, n) in images.enumerated() {
             for m in 0..<mPerGroup {
-                let src = product + m * width + j * outPlane
-                let dst = y + (n * s.outChannels + g * mPerGroup + m) * outPlane
-                let b = bias?[g * mPerGroup + m] ?? 0
-                for i in 0..<outPlane { dst[i] = min(max(src[i] + b, lo), hi) }
+                let offset = (n * s.outChannels + g * mPerGroup + m) * outPlane
+                Epilogue.row(y + offset, from: product + m * width + j * outPlane, count: outPlane,
+                             add: bias?[g * mPerGroup + m] ?? 0, residual: residual.map { $0 + offset }, clamp)
             }
         }
     }
@@ -192,12 +197,14 @@ public enum Conv2D {
     /// Few pixels, many channels: lower the whole image once, then split the output channels.
     private static func splitChannels(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                       _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
+                                      _ residual: UnsafePointer<Float>?,
                                       n: Int, g: Int, columns: UnsafeMutablePointer<Float>, pool: WorkerPool) {
         let outPlane = s.outHeight * s.outWidth, inPlane = s.height * s.width
         let mPerGroup = s.outChannels / s.groups, cPerGroup = s.channelsPerGroup
         let k = cPerGroup * s.kernelH * s.kernelW
         nonisolated(unsafe) let image = x + (n * s.inChannels + g * cPerGroup) * inPlane
         nonisolated(unsafe) let out = y + (n * s.outChannels + g * mPerGroup) * outPlane
+        nonisolated(unsafe) let shortcut = residual.map { $0 + (n * s.outChannels + g * mPerGroup) * outPlane }
         nonisolated(unsafe) let weights = w + g * mPerGroup * k, bias = bias.map { $0 + g * mPerGroup }
         nonisolated(unsafe) let columns = columns
         let pointwise = isPointwise(s)
@@ -214,23 +221,18 @@ public enum Conv2D {
             Gemm.sgemm(m: rows.count, n: outPlane, k: k, a: weights + rows.lowerBound * k, lda: k, b: source,
                        ldb: pointwise ? inPlane : outPlane, c: out + rows.lowerBound * outPlane, ldc: outPlane)
             epilogue(out + rows.lowerBound * outPlane, rows: rows.count, columns: outPlane, stride: outPlane,
-                     bias: bias.map { $0 + rows.lowerBound }, clamp)
+                     bias: bias.map { $0 + rows.lowerBound }, clamp, residual: shortcut.map { $0 + rows.lowerBound * outPlane })
         }
     }
 
-    /// Adds each row's bias and clamps, over a rows × columns block with row stride `stride`.
+    /// Adds each row's bias (and the residual, laid out like `c`) and clamps, over a rows × columns
+    /// block with row stride `stride`.
     static func epilogue(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int,
-                         bias: UnsafePointer<Float>?, _ clamp: Clamp) {
-        if bias == nil && clamp.isNone { return }
-        let lo = clamp.lo, hi = clamp.hi
+                         bias: UnsafePointer<Float>?, _ clamp: Clamp, residual: UnsafePointer<Float>? = nil) {
+        if bias == nil && clamp.isNone && residual == nil { return }
         for r in 0..<rows {
             let line = c + r * stride
-            let b = bias?[r] ?? 0
-            if clamp.isNone {
-                for i in 0..<columns { line[i] += b }
-            } else {
-                for i in 0..<columns { line[i] = min(max(line[i] + b, lo), hi) }
-            }
+            Epilogue.row(line, from: line, count: columns, add: bias?[r] ?? 0, residual: residual.map { $0 + r * stride }, clamp)
         }
     }
 
@@ -323,15 +325,16 @@ public enum Conv2D {
     /// One input channel per group (with an optional depth multiplier): direct loops, parallel
     /// over planes, bias and clamp applied per plane.
     static func depthwise(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                          _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp, pool: WorkerPool?) {
-        nonisolated(unsafe) let x = x, w = w, y = y, bias = bias
-        let body: @Sendable (Range<Int>) -> Void = { planes in depthwisePlanes(s, x, w, bias, y, clamp, planes) }
+                          _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
+                          _ residual: UnsafePointer<Float>?, pool: WorkerPool?) {
+        nonisolated(unsafe) let x = x, w = w, y = y, bias = bias, residual = residual
+        let body: @Sendable (Range<Int>) -> Void = { planes in depthwisePlanes(s, x, w, bias, y, clamp, residual, planes) }
         if let pool, pool.threadCount > 1 { pool.parallelRanges(s.batch * s.outChannels, body) } else { body(0..<(s.batch * s.outChannels)) }
     }
 
     private static func depthwisePlanes(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                         _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
-                                        _ planes: Range<Int>) {
+                                        _ residual: UnsafePointer<Float>?, _ planes: Range<Int>) {
         let oh = s.outHeight, ow = s.outWidth, multiplier = s.outChannels / s.groups
         for plane in planes {
             let n = plane / s.outChannels, m = plane % s.outChannels
@@ -359,7 +362,8 @@ public enum Conv2D {
                     }
                 }
             }
-            epilogue(dst, rows: 1, columns: oh * ow, stride: oh * ow, bias: bias.map { $0 + m }, clamp)
+            epilogue(dst, rows: 1, columns: oh * ow, stride: oh * ow, bias: bias.map { $0 + m }, clamp,
+                     residual: residual.map { $0 + plane * oh * ow })
         }
     }
 

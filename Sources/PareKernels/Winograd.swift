@@ -59,13 +59,13 @@ public enum Winograd {
 
     public static func forward(_ s: Conv2DShape, tile: Tile, input x: UnsafePointer<Float>, transformedWeights u: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, clamp: Clamp = .none,
-                               scratch: UnsafeMutablePointer<Float>, pool: WorkerPool? = nil) {
+                               residual: UnsafePointer<Float>? = nil, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool? = nil) {
         precondition(applies(s), "Winograd: not a 3×3 stride-1 single-group convolution")
         let (th, tw, total) = tiles(s, tile)
         let c = s.inChannels, m = s.outChannels, p = positions(tile)
         nonisolated(unsafe) let v = scratch, products = scratch + p * c * total
         (products + p * m * total).update(repeating: 0, count: 4)  // the slack: read, never used
-        nonisolated(unsafe) let x = x, u = u, y = y, bias = bias
+        nonisolated(unsafe) let x = x, u = u, y = y, bias = bias, residual = residual
         func run(_ count: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
             if let pool, pool.threadCount > 1 { pool.parallelRanges(count, body) } else { body(0..<count) }
         }
@@ -80,7 +80,9 @@ public enum Winograd {
             }
         }
         run(s.batch * m) { range in
-            for nm in range { outputTransform(s, tile, products, nm, th: th, tw: tw, total: total, bias: bias, clamp: clamp, into: y) }
+            for nm in range {
+                outputTransform(s, tile, products, nm, th: th, tw: tw, total: total, bias: bias, clamp: clamp, residual: residual, into: y)
+            }
         }
     }
 }

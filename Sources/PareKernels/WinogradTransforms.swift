@@ -129,22 +129,17 @@ extension Winograd {
 
     /// Y for one (image, output channel). Per tile row and four tiles at a time: the a² product
     /// streams are folded down each tile column (Aᵀ·m), then along each of the mSide rows (·A),
-    /// biased, clamped and interleaved back into output rows.
+    /// biased and interleaved into output rows, which take the residual and clamp on their way out.
     static func outputTransform(_ s: Conv2DShape, _ tile: Tile, _ products: UnsafePointer<Float>, _ nm: Int,
                                 th: Int, tw: Int, total: Int, bias: UnsafePointer<Float>?, clamp: Clamp,
-                                into y: UnsafeMutablePointer<Float>) {
+                                residual: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
         let mSide = tile.rawValue, a = mSide + 2
         let n = nm / s.outChannels, o = nm % s.outChannels
         let oh = s.outHeight, ow = s.outWidth
         let plane = y + nm * oh * ow
         let stride = s.outChannels * total
-        let b = Lanes(repeating: bias?[o] ?? 0), lo = Lanes(repeating: clamp.lo), hi = Lanes(repeating: clamp.hi)
-        @inline(__always) func finish(_ v: Lanes) -> Lanes {
-            // NaN passes through, as the scalar min(max(v, lo), hi) lets it.
-            let biased = v + b
-            let raised = biased.replacing(with: lo, where: biased .< lo)
-            return raised.replacing(with: hi, where: raised .> hi)
-        }
+        let b = Lanes(repeating: bias?[o] ?? 0)
+        let shortcut = residual.map { $0 + nm * oh * ow }
         let lineWidth = mSide * ((tw + 3) / 4 * 4)
         // folded: mSide × a lanes of one group (Aᵀ·m); lines: mSide output rows.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mSide * a * 4 + mSide * lineWidth) { buffer in
@@ -169,9 +164,9 @@ extension Winograd {
                         let f = outputCombine(tile, (load(r), load(r + 4), load(r + 8), load(r + 12),
                                                      six ? load(r + 16) : Lanes(), six ? load(r + 20) : Lanes()))
                         let line = lines + i * lineWidth + mSide * tx
-                        let o0 = finish(f.0), o1 = finish(f.1)
+                        let o0 = f.0 + b, o1 = f.1 + b
                         if tile == .f4 {
-                            let o2 = finish(f.2), o3 = finish(f.3)
+                            let o2 = f.2 + b, o3 = f.3 + b
                             store(column(0, o0, o1, o2, o3), line); store(column(1, o0, o1, o2, o3), line + 4)
                             store(column(2, o0, o1, o2, o3), line + 8); store(column(3, o0, o1, o2, o3), line + 12)
                         } else {
@@ -181,7 +176,9 @@ extension Winograd {
                     tx += 4
                 }
                 for i in 0..<mSide where ty * mSide + i < oh {
-                    (plane + (ty * mSide + i) * ow).update(from: lines + i * lineWidth, count: ow)
+                    let offset = (ty * mSide + i) * ow
+                    Epilogue.row(plane + offset, from: lines + i * lineWidth, count: ow, add: 0,
+                                 residual: shortcut.map { $0 + offset }, clamp)
                 }
             }
         }

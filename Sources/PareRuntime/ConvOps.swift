@@ -87,6 +87,12 @@ enum ConvOps {
         let two = x.rank == 4
         if let b, b.count != s.outChannels { throw OpFailure("bias has \(b.count) values for \(s.outChannels) output channels") }
         let outShape = two ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
+        // Input 3 exists only in plans: a residual Add fused into this Conv (Fusion). When it does
+        // not have the output's shape (a broadcasting Add), the conv runs plain and the Add after it.
+        if let residual = call.optionalInput(3), residual.kind != .float32 || residual.shape != outShape {
+            return try addUnfused(residual, call)
+        }
+        let residual = call.optionalInput(3).map { UnsafePointer($0.pointer) }
         let y = call.output(outShape)
         // Winograd's transforms cost per channel what its GEMMs save per channel pair, so it pays
         // only with enough channels; its scratch grows with the batch, so large batches of small
@@ -96,13 +102,25 @@ enum ConvOps {
             let u = call.context.winogradWeights(w, s, tile: tile)
             let scratch = call.context.scratch(Winograd.scratchCount(s, tile: tile))
             Winograd.forward(s, tile: tile, input: x.pointer, transformedWeights: u, bias: b.map { UnsafePointer($0.pointer) },
-                             output: y.pointer, clamp: call.activation?.clamp ?? .none, scratch: scratch, pool: call.pool)
+                             output: y.pointer, clamp: call.activation?.clamp ?? .none, residual: residual, scratch: scratch,
+                             pool: call.pool)
             return [y]
         }
         let scratch = call.context.scratch(Conv2D.scratchCount(s, threads: call.pool.threadCount))
         Conv2D.forward(s, input: x.pointer, weight: w.pointer, bias: b.map { UnsafePointer($0.pointer) }, output: y.pointer,
-                       clamp: call.activation?.clamp ?? .none, scratch: scratch, pool: call.pool)
+                       clamp: call.activation?.clamp ?? .none, residual: residual, scratch: scratch, pool: call.pool)
         return [y]
+    }
+
+    /// A fused Conv + Add whose other operand broadcasts: the conv alone, then the Add as the
+    /// graph had it (with the fused activation).
+    private static func addUnfused(_ residual: DenseTensor, _ call: OpCall) throws -> [DenseTensor] {
+        let plain = OpCall(node: call.node, inputs: Array(call.inputs.prefix(3)), context: call.context, activation: nil)
+        let y = try conv(plain)[0]
+        var add = call.node
+        add.opType = "Add"
+        add.inputs = [call.node.outputs[0], call.node.inputs[3]]
+        return try BinaryOps.run(OpCall(node: add, inputs: [y, residual], context: call.context, activation: call.activation))
     }
 
     static func convTranspose(_ call: OpCall) throws -> [DenseTensor] {

@@ -3,9 +3,11 @@ import PareIR
 import PareKernels
 
 /// Rewrites that are exact at inference, applied once when a model is loaded:
-/// Conv followed by BatchNormalization becomes one Conv with scaled weights and a shifted bias,
-/// and a Relu (or a Clip with constant bounds) right after Conv, Gemm, BatchNormalization or Add
-/// runs inside that op instead of as a pass of its own.
+/// Conv followed by BatchNormalization becomes one Conv with scaled weights and a shifted bias;
+/// an Add of a Conv's output and another value (a residual shortcut) becomes that Conv with the
+/// value as a fourth input, added in the conv's epilogue; and a Relu (or a Clip with constant
+/// bounds) right after Conv, Gemm, BatchNormalization or Add runs inside that op instead of as a
+/// pass of its own.
 struct Fusion {
     var nodes: [(node: Node, activation: FusedActivation?)]
     var constants: [String: DenseTensor]
@@ -21,6 +23,7 @@ struct Fusion {
 
     mutating func apply() {
         foldBatchNorms()
+        fuseResidualAdds()
         fuseActivations()
     }
 
@@ -55,6 +58,37 @@ struct Fusion {
             fused.outputs = bn.outputs
             nodes[ci].node = fused
             removed.insert(bi)
+        }
+        nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// Conv → Add(conv output, r): the Add's pass over memory (and, on several threads, its own
+    /// round of waking the pool) goes; the conv adds r while its output is in cache. The fused
+    /// node takes the Add's place in the order, where r is sure to exist. Rounding is unchanged:
+    /// (conv + bias) + r either way. Shapes are not known yet; the conv falls back to a separate
+    /// add when r broadcasts.
+    private mutating func fuseResidualAdds() {
+        let reads = readers()
+        var producer: [String: Int] = [:]
+        for (i, entry) in nodes.enumerated() { for o in entry.node.outputs { producer[o] = i } }
+        var removed = Set<Int>()
+        for (ai, entry) in nodes.enumerated() where entry.node.op == "Add" && entry.node.normalizedDomain.isEmpty {
+            let add = entry.node
+            guard add.inputs.count == 2, add.outputs.count == 1, entry.activation == nil else { continue }
+            for side in 0..<2 {
+                let c = add.inputs[side], r = add.inputs[1 - side]
+                guard !c.isEmpty, !r.isEmpty, c != r, let ci = producer[c], !removed.contains(ci), ci < ai,
+                      nodes[ci].activation == nil, reads[c] == 1 else { continue }
+                let conv = nodes[ci].node
+                guard conv.op == "Conv", conv.normalizedDomain.isEmpty, conv.outputs.count == 1, (2...3).contains(conv.inputs.count)
+                else { continue }
+                var fused = conv
+                fused.inputs = [conv.inputs[0], conv.inputs[1], conv.inputs.count == 3 ? conv.inputs[2] : "", r]
+                fused.outputs = add.outputs
+                nodes[ai].node = fused
+                removed.insert(ci)
+                break
+            }
         }
         nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
     }

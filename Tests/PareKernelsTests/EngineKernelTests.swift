@@ -40,7 +40,8 @@ import Testing
         }
     }
 
-    /// Tiles, the channel split of small layers, bias and clamp epilogues, on two threads.
+    /// Tiles, the channel split of small layers, batched small images, depthwise, and the bias,
+    /// residual and clamp epilogues, on two threads.
     @Test func threadedConvWithScratchMatchesTheDefinition() {
         let pool = WorkerPool(threads: 2)
         var random = SeededRandom(seed: 43)
@@ -61,13 +62,15 @@ import Testing
             var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(s, threads: pool.threadCount))
             let b = Self.values(s.outChannels, &random)
             let clamp = trial % 2 == 0 ? Clamp(lo: -0.5, hi: 1) : .none
+            let residual = trial % 5 < 2 ? Self.values(n, &random) : nil
             b.withUnsafeBufferPointer { bp in
                 scratch.withUnsafeMutableBufferPointer { sp in
                     Conv2D.forward(s, input: x, weight: w, bias: bp.baseAddress, output: &fast, clamp: clamp,
-                                   scratch: sp.baseAddress, pool: pool)
+                                   residual: residual, scratch: sp.baseAddress, pool: pool)
                 }
                 Conv2D.reference(s, input: x, weight: w, bias: bp.baseAddress, output: &slow)
             }
+            if let residual { slow = zip(slow, residual).map { $0 + $1 } }
             slow = slow.map { min(max($0, clamp.lo), clamp.hi) }
             #expect(Self.maxRelativeError(fast, slow) < 1e-4, "trial \(trial): \(s)")
         }

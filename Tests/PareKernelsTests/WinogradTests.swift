@@ -3,7 +3,7 @@ import Testing
 @testable import PareKernels
 
 @Suite struct WinogradTests {
-    /// 60 random 3×3 stride-1 problems (odd sizes, asymmetric padding, batches, bias, ReLU clamp,
+    /// 60 random 3×3 stride-1 problems (odd sizes, asymmetric padding, batches, bias, residual, ReLU clamp,
     /// one and two threads, both tile sizes) against the direct definition. Every fourth is up to
     /// 41 wide, so rows hold several four-tile lane groups and a partial one.
     @Test func matchesTheDefinition() {
@@ -24,16 +24,18 @@ import Testing
             var fast = [Float](repeating: .nan, count: n), slow = fast
             let tile: Winograd.Tile = trial % 3 == 0 ? .f2 : .f4
             var scratch = [Float](repeating: .nan, count: Winograd.scratchCount(s, tile: tile))
+            let residual = trial % 5 < 2 ? EngineKernelTests.values(n, &random) : nil
             let u = w.withUnsafeBufferPointer {
                 Winograd.transformWeights($0.baseAddress!, outChannels: s.outChannels, inChannels: s.inChannels, tile: tile)
             }
             b.withUnsafeBufferPointer { bp in
                 scratch.withUnsafeMutableBufferPointer { sp in
-                    Winograd.forward(s, tile: tile, input: x, transformedWeights: u, bias: bp.baseAddress, output: &fast, clamp: clamp,
+                    Winograd.forward(s, tile: tile, input: x, transformedWeights: u, bias: bp.baseAddress, output: &fast, clamp: clamp, residual: residual,
                                      scratch: sp.baseAddress!, pool: pools[trial % 2])
                 }
                 Conv2D.reference(s, input: x, weight: w, bias: bp.baseAddress, output: &slow)
             }
+            if let residual { slow = zip(slow, residual).map { $0 + $1 } }
             if clamp == .relu { slow = slow.map { max($0, 0) } }
             #expect(EngineKernelTests.maxRelativeError(fast, slow) < 1e-4, "trial \(trial): \(s)")
             checked += 1

@@ -38,6 +38,32 @@ import Testing
         #expect(y.shape == [1, 4, 5, 5] && worst < 1e-5, "worst relative error \(worst)")
     }
 
+    /// A residual block's Add (Conv → Add(conv, shortcut) → Relu) runs inside the conv as one
+    /// step, with the shortcut on either side; an Add whose other operand broadcasts is fused too
+    /// and still computes the broadcast sum.
+    @Test func residualAddFusesIntoTheConv() throws {
+        for (shortcutFirst, broadcast) in [(false, false), (true, false), (false, true)] {
+            var net = NetBuilder(dims: [1, 3, 5, 5])
+            let c = net.conv("x", "conv", out: 3, in: 3, bias: true)
+            let other = broadcast ? net.weight("shift", [1, 3, 1, 1], base: -2) : "x"
+            let sum = net.node("Add", shortcutFirst ? [other, c] : [c, other])
+            let r = net.node("Relu", [sum])
+            let session = try InferenceSession(model: net.model(output: r), path: "residual.onnx", threads: 2)
+            let x = Self.input([1, 3, 5, 5], seed: 5)
+            let y = try #require(try session.run(["x": x])[r])
+            #expect(session.stepCount(for: [[1, 3, 5, 5]]) == 1)
+
+            var s = Conv2DShape(batch: 1, inChannels: 3, height: 5, width: 5, outChannels: 3, kernelH: 3, kernelW: 3)
+            s.padTop = 1; s.padLeft = 1; s.padBottom = 1; s.padRight = 1
+            let w = (0..<81).map { Float($0) }, bias = (0..<3).map { 0.5 + Float($0) }
+            var conv = [Float](repeating: 0, count: 75)
+            Conv2D.reference(s, input: x.floats, weight: w, bias: bias, output: &conv)
+            let expected = conv.indices.map { i in max(0, conv[i] + (broadcast ? -2 + Float(i / 25) : x.floats[i])) }
+            let worst = zip(y.floats, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 1
+            #expect(y.shape == [1, 3, 5, 5] && worst < 1e-5, "shortcut first \(shortcutFirst), broadcast \(broadcast): \(worst)")
+        }
+    }
+
     /// Shape → Gather → Unsqueeze → Concat → Reshape, as exporters write `x.view(x.size(0), -1)`:
     /// after the first run for a shape only the Reshape runs, and a new batch size is re-planned.
     @Test func shapeSubgraphsFoldPerInputShape() throws {
