@@ -51,10 +51,9 @@ public enum Winograd {
         return u
     }
 
-    /// Floats of scratch `forward` needs: the transformed input and the GEMM products, and one
-    /// lane group of slack after them for the output transform's reads past the last tile.
+    /// Floats of scratch `forward` needs: the transformed input and the GEMM products.
     public static func scratchCount(_ s: Conv2DShape, tile: Tile) -> Int {
-        positions(tile) * (s.inChannels + s.outChannels) * tiles(s, tile).total + 4
+        positions(tile) * (s.inChannels + s.outChannels) * tiles(s, tile).total
     }
 
     public static func forward(_ s: Conv2DShape, tile: Tile, input x: UnsafePointer<Float>, transformedWeights u: UnsafePointer<Float>,
@@ -64,7 +63,6 @@ public enum Winograd {
         let (th, tw, total) = tiles(s, tile)
         let c = s.inChannels, m = s.outChannels, p = positions(tile)
         nonisolated(unsafe) let v = scratch, products = scratch + p * c * total
-        (products + p * m * total).update(repeating: 0, count: 4)  // the slack: read, never used
         nonisolated(unsafe) let x = x, u = u, y = y, bias = bias, residual = residual
         func run(_ count: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
             if let pool, pool.threadCount > 1 { pool.parallelRanges(count, body) } else { body(0..<count) }
@@ -72,17 +70,24 @@ public enum Winograd {
         run(s.batch * c) { range in
             for nc in range { inputTransform(s, tile, x, nc, th: th, tw: tw, total: total, into: v) }
         }
+        // Each thread multiplies its share of the output channels at every position and folds
+        // them straight back: no wait between the GEMMs and the output transform, and the
+        // products a thread folds are the ones in its own cache.
         let threads = pool?.threadCount ?? 1
-        run(threads > 1 ? p : 1) { range in
-            for xi in (threads > 1 ? range : 0..<p) {
-                Gemm.sgemm(m: m, n: total, k: c, a: u + xi * m * c, lda: c, b: v + xi * c * total, ldb: total,
-                           c: products + xi * m * total, ldc: total)
+        let shares = m >= 16 * threads ? threads : 1
+        let share: @Sendable (Int) -> Void = { part in
+            let outputs = m * part / shares..<m * (part + 1) / shares
+            for xi in 0..<p {
+                Gemm.sgemm(m: outputs.count, n: total, k: c, a: u + (xi * m + outputs.lowerBound) * c, lda: c,
+                           b: v + xi * c * total, ldb: total, c: products + (xi * m + outputs.lowerBound) * total, ldc: total)
+            }
+            for n in 0..<s.batch {
+                for o in outputs {
+                    outputTransform(s, tile, products, n * m + o, th: th, tw: tw, total: total, bias: bias, clamp: clamp,
+                                    residual: residual, into: y)
+                }
             }
         }
-        run(s.batch * m) { range in
-            for nm in range {
-                outputTransform(s, tile, products, nm, th: th, tw: tw, total: total, bias: bias, clamp: clamp, residual: residual, into: y)
-            }
-        }
+        if let pool, shares > 1 { pool.parallelFor(shares, share) } else { share(0) }
     }
 }

@@ -49,6 +49,13 @@ extension Winograd {
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
 
+    /// The first `count` lanes from p, the rest zero, reading nothing past p + count.
+    static func load(_ p: UnsafePointer<Float>, count: Int) -> Lanes {
+        var v = Lanes()
+        for j in 0..<min(count, 4) { v[j] = p[j] }
+        return v
+    }
+
     /// Writes the first `count` lanes (all four when count ≥ 4), nothing past p + count.
     @inline(__always)
     static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, count: Int = 4) {
@@ -148,13 +155,16 @@ extension Winograd {
                 let q = products + o * total + (n * th + ty) * tw
                 var tx = 0
                 while tx < tw {
+                    // A partial group's extra lanes read the next tile row's products, folded but
+                    // never written out; past the stream's last tile they are not read at all
+                    // (that is another output channel's stream, which another thread may be writing).
+                    let inStream = min(4, total - ((n * th + ty) * tw + tx))
+                    @inline(__always) func get(_ p: UnsafePointer<Float>) -> Lanes { inStream < 4 ? load(p, count: inStream) : load(p) }
                     for j in 0..<a {
-                        // A partial group's extra lanes read the next row's products (or the
-                        // scratch's slack at the very end); they are folded but never written out.
                         let c = q + j * stride + tx, step = a * stride
                         let six = a == 6
-                        let f = outputCombine(tile, (load(c), load(c + step), load(c + 2 * step), load(c + 3 * step),
-                                                     six ? load(c + 4 * step) : Lanes(), six ? load(c + 5 * step) : Lanes()))
+                        let f = outputCombine(tile, (get(c), get(c + step), get(c + 2 * step), get(c + 3 * step),
+                                                     six ? get(c + 4 * step) : Lanes(), six ? get(c + 5 * step) : Lanes()))
                         store(f.0, folded + j * 4); store(f.1, folded + (a + j) * 4)
                         if mSide == 4 { store(f.2, folded + (2 * a + j) * 4); store(f.3, folded + (3 * a + j) * 4) }
                     }

@@ -15,7 +15,7 @@ import Testing
             Conv2D.forward(s, input: x, weight: w, bias: bias ? bp.baseAddress : nil, output: &fast)
             Conv2D.reference(s, input: x, weight: w, bias: bias ? bp.baseAddress : nil, output: &slow)
         }
-        return zip(fast, slow).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        return EngineKernelTests.maxRelativeError(fast, slow)
     }
 
     /// 120 random problems: odd sizes, strides, dilations, asymmetric pads, groups (depthwise with

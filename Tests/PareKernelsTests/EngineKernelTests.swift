@@ -10,8 +10,14 @@ import Testing
         (0..<n).map { _ in Float(random.below(2001) - 1000) / 500 }
     }
 
+    /// The largest |a − b| / max(1, |b|); a NaN on one side only counts as infinitely wrong (a
+    /// plain max() would pass over it, and unwritten outputs start as NaN in these tests).
     static func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
-        zip(a, b).map { $0 == $1 ? 0 : abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        zip(a, b).map { x, y -> Float in
+            if x == y || (x.isNaN && y.isNaN) { return 0 }
+            if x.isNaN || y.isNaN { return .infinity }
+            return abs(x - y) / max(1, abs(y))
+        }.max() ?? 0
     }
 
     @Test func convTransposeMatchesTheDefinition() {

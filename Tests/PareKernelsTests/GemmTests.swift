@@ -18,7 +18,7 @@ import Testing
                        beta: 0.5, c: &c1, ldc: n)
             Gemm.reference(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.75, a: a, lda: lda, b: b, ldb: ldb,
                            beta: 0.5, c: &c2, ldc: n)
-            let worst = zip(c1, c2).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            let worst = EngineKernelTests.maxRelativeError(c1, c2)
             #expect(worst < 1e-4, "m=\(m) n=\(n) k=\(k) transA=\(ta) transB=\(tb)")
         }
     }
@@ -37,7 +37,7 @@ import Testing
             // y = op(A)·x as a GEMM with one output column.
             Gemm.reference(transA: trans, m: trans ? columns : rows, n: 1, k: trans ? rows : columns, alpha: 0.75,
                            a: a, lda: columns, b: x, ldb: 1, beta: 0.5, c: &y2, ldc: 1)
-            let worst = zip(y1, y2).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            let worst = EngineKernelTests.maxRelativeError(y1, y2)
             #expect(worst < 1e-4, "rows=\(rows) columns=\(columns) trans=\(trans)")
         }
     }

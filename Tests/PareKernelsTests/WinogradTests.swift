@@ -5,7 +5,8 @@ import Testing
 @Suite struct WinogradTests {
     /// 60 random 3×3 stride-1 problems (odd sizes, asymmetric padding, batches, bias, residual, ReLU clamp,
     /// one and two threads, both tile sizes) against the direct definition. Every fourth is up to
-    /// 41 wide, so rows hold several four-tile lane groups and a partial one.
+    /// 41 wide, so rows hold several four-tile lane groups and a partial one; every fifth has 32 or
+    /// more output channels, which two threads split between them.
     @Test func matchesTheDefinition() {
         let pools = [WorkerPool(threads: 1), WorkerPool(threads: 2)]
         var random = SeededRandom(seed: 59)
@@ -13,7 +14,8 @@ import Testing
         for trial in 0..<60 {
             let wide = trial % 4 == 1
             var s = Conv2DShape(batch: 1 + random.below(2), inChannels: 1 + random.below(9), height: 1 + random.below(12),
-                                width: 1 + random.below(wide ? 41 : 12), outChannels: 1 + random.below(9), kernelH: 3, kernelW: 3)
+                                width: 1 + random.below(wide ? 41 : 12), outChannels: trial % 5 == 3 ? 32 + random.below(9) : 1 + random.below(9),
+                                kernelH: 3, kernelW: 3)
             s.padTop = random.below(3); s.padLeft = random.below(3); s.padBottom = random.below(3); s.padRight = random.below(3)
             guard Winograd.applies(s) else { continue }
             let x = EngineKernelTests.values(s.batch * s.inChannels * s.height * s.width, &random)

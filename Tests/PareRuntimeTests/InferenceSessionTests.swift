@@ -7,6 +7,11 @@ import PareTestSupport
 import Testing
 
 @Suite struct InferenceSessionTests {
+    /// NaN on either side counts as infinitely wrong (a plain max() would pass over it).
+    static func worstRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { $0.isNaN || $1.isNaN ? .infinity : abs($0 - $1) / max(1, abs($1)) }.max() ?? 1
+    }
+
     static func input(_ shape: [Int], seed: UInt64) -> DenseTensor {
         var random = SeededRandom(seed: seed)
         return DenseTensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(random.below(2001) - 1000) / 500 })
@@ -34,7 +39,7 @@ import Testing
             let (gamma, beta, mean, variance) = (1 + ch, 2 + ch, 3 + ch, 4 + ch)
             return max(0, (conv[i] - mean) / (variance + 1e-5).squareRoot() * gamma + beta)
         }
-        let worst = zip(y.floats, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 1
+        let worst = Self.worstRelativeError(y.floats, expected)
         #expect(y.shape == [1, 4, 5, 5] && worst < 1e-5, "worst relative error \(worst)")
     }
 
@@ -59,7 +64,7 @@ import Testing
             var conv = [Float](repeating: 0, count: 75)
             Conv2D.reference(s, input: x.floats, weight: w, bias: bias, output: &conv)
             let expected = conv.indices.map { i in max(0, conv[i] + (broadcast ? -2 + Float(i / 25) : x.floats[i])) }
-            let worst = zip(y.floats, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 1
+            let worst = Self.worstRelativeError(y.floats, expected)
             #expect(y.shape == [1, 3, 5, 5] && worst < 1e-5, "shortcut first \(shortcutFirst), broadcast \(broadcast): \(worst)")
         }
     }
