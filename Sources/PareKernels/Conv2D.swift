@@ -74,7 +74,8 @@ public enum Conv2D {
     public static func scratchCount(_ s: Conv2DShape, threads: Int = 1) -> Int {
         let k = s.channelsPerGroup * s.kernelH * s.kernelW, m = s.outChannels / s.groups
         let batched = threads * (k + m) * imagesPerBlock(s) * s.outHeight * s.outWidth
-        return max(threads * k * tileWidth(s, threads: threads), k * s.outHeight * s.outWidth, batched)
+        let shifted = ShiftedTaps.applies(s, threads: threads) ? ShiftedTaps.scratchCount(s, threads: threads) : 0
+        return max(threads * k * tileWidth(s, threads: threads), k * s.outHeight * s.outWidth, batched, shifted)
     }
 
     /// Images per GEMM for a batch of small images: one image's column matrix is too narrow for
@@ -106,6 +107,10 @@ public enum Conv2D {
         let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(s, threads: threads)) : nil
         defer { owned?.deallocate() }
         nonisolated(unsafe) let columns = scratch ?? owned!
+        if ShiftedTaps.applies(s, threads: threads) {
+            ShiftedTaps.forward(s, input: x, weight: w, bias: bias, output: y, clamp: clamp, residual: residual, scratch: columns, pool: pool)
+            return
+        }
         nonisolated(unsafe) let x = x, w = w, y = y, bias = bias
         let outPlane = s.outHeight * s.outWidth
         let perBlock = imagesPerBlock(s)

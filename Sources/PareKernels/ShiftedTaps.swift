@@ -1,0 +1,81 @@
+import Foundation
+
+/// Stride-1 convolution as one GEMM per kernel tap on a zero-padded copy of the image, with no
+/// column matrix.
+///
+/// On the padded image (Hp × Wp per channel), output pixel (oy, ox) reads (oy + ky, ox + kx) for
+/// tap (ky, kx). Computing outputs on the padded width — Wp columns per output row, of which
+/// the last kW − 1 are never used — makes every tap's input a plain C × (OH·Wp) matrix that
+/// starts ky·Wp + kx floats into the padded image, with the channel planes as its rows. So
+/// y = Σ_taps W_tap[M×C] · X_tap[C×OH·Wp] is kH·kW GEMMs accumulating into one product, read
+/// straight from the padded copy. im2col instead writes (and OpenBLAS then reads) kH·kW copies of
+/// the image; for few channels on large images (CIFAR ResNets' first stage: 16 channels at
+/// 32×32) that copy costs about as much as the arithmetic. The price is the wasted columns
+/// ((kW − 1)/Wp of the work) and GEMMs only C deep, which is why this is kept to few channels.
+enum ShiftedTaps {
+    /// Whether `forward` takes this path: a stride-1, undilated, single-group conv with a kernel
+    /// wider than 1×1, 8–16 input channels, and images of at least 16×16 (measured on CIFAR
+    /// ResNet-56: faster at 16 channels on 32×32, slower at 32 channels on 16×16).
+    /// `PARE_SHIFTED_TAPS=0` turns it off, for benchmarking the choice.
+    static func applies(_ s: Conv2DShape, threads: Int) -> Bool {
+        enabled && s.groups == 1 && s.strideH == 1 && s.strideW == 1 && s.dilationH == 1 && s.dilationW == 1
+            && s.kernelH * s.kernelW > 1 && (8...64).contains(s.inChannels) && s.outHeight * s.outWidth >= 36
+            && s.batch >= threads
+    }
+
+    static let enabled = ProcessInfo.processInfo.environment["PARE_SHIFTED_TAPS"] != "0"
+
+    /// The padded plane, and the floats one worker needs: padded image (with kW floats of slack
+    /// for the last tap's reads past the last plane) and the product on the padded width.
+    static func layout(_ s: Conv2DShape) -> (hp: Int, wp: Int, perWorker: Int) {
+        let hp = s.height + s.padTop + s.padBottom, wp = s.width + s.padLeft + s.padRight
+        return (hp, wp, s.inChannels * hp * wp + s.kernelW + s.outChannels * s.outHeight * wp)
+    }
+
+    static func scratchCount(_ s: Conv2DShape, threads: Int) -> Int {
+        s.kernelH * s.kernelW * s.outChannels * s.inChannels + threads * layout(s).perWorker
+    }
+
+    static func forward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, clamp: Clamp,
+                        residual: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
+        let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
+        let (hp, wp, perWorker) = layout(s)
+        let oh = s.outHeight, ow = s.outWidth, columns = oh * wp
+        // W[m, c, tap] → [tap][m][c], so each tap's weights are an M × C matrix.
+        for o in 0..<m {
+            for i in 0..<c {
+                for t in 0..<taps { scratch[(t * m + o) * c + i] = w[(o * c + i) * taps + t] }
+            }
+        }
+        let threads = pool?.threadCount ?? 1
+        let perThread = (s.batch + threads - 1) / threads
+        nonisolated(unsafe) let x = x, y = y, bias = bias, residual = residual, scratch = scratch
+        let work: @Sendable (Int) -> Void = { worker in
+            let padded = scratch + taps * m * c + worker * perWorker
+            let product = padded + c * hp * wp + s.kernelW
+            // Borders (and the slack) stay zero; each image overwrites only the interior.
+            padded.update(repeating: 0, count: c * hp * wp + s.kernelW)
+            for n in worker * perThread..<min(s.batch, (worker + 1) * perThread) {
+                for ch in 0..<c {
+                    let src = x + (n * c + ch) * s.height * s.width
+                    let dst = padded + ch * hp * wp + s.padTop * wp + s.padLeft
+                    for iy in 0..<s.height { (dst + iy * wp).update(from: src + iy * s.width, count: s.width) }
+                }
+                for t in 0..<taps {
+                    let ky = t / s.kernelW, kx = t % s.kernelW
+                    Gemm.sgemm(m: m, n: columns, k: c, a: scratch + t * m * c, lda: c, b: padded + ky * wp + kx, ldb: hp * wp,
+                               beta: t == 0 ? 0 : 1, c: product, ldc: columns)
+                }
+                for o in 0..<m {
+                    for oy in 0..<oh {
+                        let offset = ((n * m + o) * oh + oy) * ow
+                        Epilogue.row(y + offset, from: product + o * columns + oy * wp, count: ow, add: bias?[o] ?? 0,
+                                     residual: residual.map { $0 + offset }, clamp)
+                    }
+                }
+            }
+        }
+        if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }
+    }
+}
