@@ -13,6 +13,18 @@ public enum Conv2DBackward {
                                 scratch: UnsafeMutablePointer<Float>? = nil, pool: WorkerPool?) {
         precondition(s.problem == nil, "Conv2DBackward: \(s.problem ?? "")")
         if let db { biasGradient(s, dy, db, pool: pool) }
+        let threads = pool?.threadCount ?? 1
+        // The weight gradient without a column matrix where the forward pass has none either.
+        func weightGradient(_ dw: UnsafeMutablePointer<Float>?) {
+            guard let dw else { return }
+            if ShiftedTaps.applies(s, threads: threads) {
+                let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(s, threads: threads)) : nil
+                defer { owned?.deallocate() }
+                ShiftedTaps.weightGradient(s, input: x, outputGradient: dy, weightGradient: dw, scratch: scratch ?? owned!, pool: pool)
+            } else {
+                general(s, x, w, dy, nil, dw, scratch: scratch, pool: pool)
+            }
+        }
         if s.groups > 1 && s.channelsPerGroup == 1 {
             depthwise(s, x, w, dy, dx, dw, pool: pool)
         } else if let dx, !Conv2D.isPointwise(s), let adjoint = adjointShape(s) {
@@ -20,7 +32,10 @@ public enum Conv2DBackward {
             flipped.withUnsafeBufferPointer {
                 Conv2D.forward(adjoint, input: dy, weight: $0.baseAddress!, bias: nil, output: dx, scratch: scratch, pool: pool)
             }
-            if dw != nil { general(s, x, w, dy, nil, dw, scratch: scratch, pool: pool) }
+            weightGradient(dw)
+        } else if dw != nil && ShiftedTaps.applies(s, threads: threads) {
+            weightGradient(dw)
+            if dx != nil { general(s, x, w, dy, dx, nil, scratch: scratch, pool: pool) }
         } else {
             general(s, x, w, dy, dx, dw, scratch: scratch, pool: pool)
         }
@@ -30,7 +45,8 @@ public enum Conv2DBackward {
     /// both passes, which run one after the other.
     public static func scratchCount(_ s: Conv2DShape, threads: Int) -> Int {
         let adjoint = adjointShape(s).map { Conv2D.scratchCount($0, threads: threads) } ?? 0
-        return max(adjoint, generalScratchCount(s, threads: threads))
+        let shifted = ShiftedTaps.applies(s, threads: threads) ? ShiftedTaps.gradientScratchCount(s, threads: threads) : 0
+        return max(adjoint, generalScratchCount(s, threads: threads), shifted)
     }
 
     /// Images per block of `general`, blocks, and floats per block.

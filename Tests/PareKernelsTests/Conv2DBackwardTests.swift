@@ -63,9 +63,30 @@ import Testing
         #expect(schemes == ["depthwise", "pointwise", "im2col"])
     }
 
+    /// 30 random problems of the shifted-tap path (8–20 input channels, stride 1, kernels 1×2 to
+    /// 3×3, asymmetric padding, 1–5 images on one or two workers), whose weight gradient and
+    /// stride-1 input gradient (the adjoint conv) run without column matrices.
+    @Test func shiftedTapGradientsMatchTheDefinition() {
+        var random = SeededRandom(seed: 79)
+        var checked = 0
+        for trial in 0..<30 {
+            var s = Conv2DShape(batch: 1 + random.below(5), inChannels: 8 + random.below(13), height: 6 + random.below(7),
+                                width: 6 + random.below(7), outChannels: 1 + random.below(12), kernelH: 1 + random.below(3),
+                                kernelW: 2 + random.below(2))
+            s.padTop = random.below(3); s.padLeft = random.below(3); s.padBottom = random.below(3); s.padRight = random.below(3)
+            let threads = 1 + trial % 2
+            guard s.problem == nil, ShiftedTaps.applies(s, threads: threads) else { continue }
+            let e = check(s, seed: UInt64(100 + trial), threads: threads, wantInput: trial % 3 != 0)
+            #expect(max(e.input, e.weight, e.bias) < 1e-5, "trial \(trial): \(s) errors \(e)")
+            checked += 1
+        }
+        #expect(checked >= 20)
+    }
+
     /// The shapes of a CIFAR ResNet-20's convolutions at batch 32, with two workers.
     @Test func resnetShapesMatchTheDefinition() {
-        for (cin, cout, size, k, stride) in [(3, 16, 32, 3, 1), (16, 32, 32, 3, 2), (32, 64, 16, 3, 2), (32, 64, 16, 1, 2), (64, 64, 8, 3, 1)] {
+        for (cin, cout, size, k, stride) in [(3, 16, 32, 3, 1), (16, 16, 32, 3, 1), (16, 32, 32, 3, 2), (32, 64, 16, 3, 2),
+                                             (32, 64, 16, 1, 2), (64, 64, 8, 3, 1)] {
             var s = Conv2DShape(batch: 32, inChannels: cin, height: size, width: size, outChannels: cout, kernelH: k, kernelW: k)
             s.strideH = stride; s.strideW = stride
             s.padTop = k / 2; s.padLeft = k / 2; s.padBottom = k / 2; s.padRight = k / 2
