@@ -69,3 +69,17 @@ public enum Rectifier {
         while i < n { dx[i] = x[i] > 0 ? dy[i] : 0; i += 1 }
     }
 }
+
+/// c[i] = a[i] + b[i] in SIMD lanes: where two gradients of one value meet (a residual block's
+/// shortcut and body) in the backward pass.
+public enum GradientSum {
+    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        while i + 16 <= n {
+            let sum = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self) + UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(c + i).storeBytes(of: sum, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n { c[i] = a[i] + b[i]; i += 1 }
+    }
+}

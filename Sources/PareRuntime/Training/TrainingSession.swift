@@ -241,7 +241,7 @@ public final class TrainingSession {
                 }
                 if let existing = gradients[name] {
                     let sum = context.buffers.tensor(existing.shape)
-                    for k in 0..<sum.count { sum.pointer[k] = existing.pointer[k] + g.pointer[k] }
+                    GradientSum.add(existing.pointer, g.pointer, into: sum.pointer, count: sum.count)
                     gradients[name] = sum
                     accounts.hold(sum)
                     accounts.release(existing)
