@@ -32,6 +32,16 @@ enum ShiftedTaps {
         return (hp, wp, s.inChannels * hp * wp + s.kernelW + s.outChannels * s.outHeight * wp)
     }
 
+    /// Writes one image's channels into the interior of its zero-bordered padded planes.
+    static func copyInterior(_ s: Conv2DShape, image: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
+        let (hp, wp, _) = layout(s)
+        for ch in 0..<s.inChannels {
+            let src = image + ch * s.height * s.width
+            let dst = padded + ch * hp * wp + s.padTop * wp + s.padLeft
+            for iy in 0..<s.height { (dst + iy * wp).update(from: src + iy * s.width, count: s.width) }
+        }
+    }
+
     static func scratchCount(_ s: Conv2DShape, threads: Int) -> Int {
         s.kernelH * s.kernelW * s.outChannels * s.inChannels + threads * layout(s).perWorker
     }
@@ -57,11 +67,7 @@ enum ShiftedTaps {
             // Borders (and the slack) stay zero; each image overwrites only the interior.
             padded.update(repeating: 0, count: c * hp * wp + s.kernelW)
             for n in worker * perThread..<min(s.batch, (worker + 1) * perThread) {
-                for ch in 0..<c {
-                    let src = x + (n * c + ch) * s.height * s.width
-                    let dst = padded + ch * hp * wp + s.padTop * wp + s.padLeft
-                    for iy in 0..<s.height { (dst + iy * wp).update(from: src + iy * s.width, count: s.width) }
-                }
+                copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
                 for t in 0..<taps {
                     let ky = t / s.kernelW, kx = t % s.kernelW
                     Gemm.sgemm(m: m, n: columns, k: c, a: scratch + t * m * c, lda: c, b: padded + ky * wp + kx, ldb: hp * wp,

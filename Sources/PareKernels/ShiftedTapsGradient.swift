@@ -40,11 +40,7 @@ extension ShiftedTaps {
             gradient.update(repeating: 0, count: m * columns)
             var first = true
             for n in block * perBlock..<min(s.batch, (block + 1) * perBlock) {
-                for ch in 0..<c {
-                    let src = x + (n * c + ch) * s.height * s.width
-                    let dst = padded + ch * hp * wp + s.padTop * wp + s.padLeft
-                    for iy in 0..<s.height { (dst + iy * wp).update(from: src + iy * s.width, count: s.width) }
-                }
+                copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
                 for o in 0..<m {
                     let src = dy + (n * m + o) * oh * ow
                     for oy in 0..<oh { (gradient + o * columns + oy * wp).update(from: src + oy * ow, count: ow) }

@@ -21,6 +21,13 @@ struct Fusion {
         return count
     }
 
+    /// The index of the node that writes each value.
+    func producers() -> [String: Int] {
+        var producer: [String: Int] = [:]
+        for (i, entry) in nodes.enumerated() { for o in entry.node.outputs { producer[o] = i } }
+        return producer
+    }
+
     mutating func apply() {
         foldBatchNorms()
         fuseResidualAdds()
@@ -29,8 +36,7 @@ struct Fusion {
 
     private mutating func foldBatchNorms() {
         let reads = readers()
-        var producer: [String: Int] = [:]
-        for (i, entry) in nodes.enumerated() { for o in entry.node.outputs { producer[o] = i } }
+        let producer = producers()
         var removed = Set<Int>()
         for (bi, entry) in nodes.enumerated() where entry.node.op == "BatchNormalization" && entry.node.normalizedDomain.isEmpty {
             let bn = entry.node
@@ -69,8 +75,7 @@ struct Fusion {
     /// add when r broadcasts.
     private mutating func fuseResidualAdds() {
         let reads = readers()
-        var producer: [String: Int] = [:]
-        for (i, entry) in nodes.enumerated() { for o in entry.node.outputs { producer[o] = i } }
+        let producer = producers()
         var removed = Set<Int>()
         for (ai, entry) in nodes.enumerated() where entry.node.op == "Add" && entry.node.normalizedDomain.isEmpty {
             let add = entry.node
@@ -95,8 +100,7 @@ struct Fusion {
 
     private mutating func fuseActivations() {
         let reads = readers()
-        var producer: [String: Int] = [:]
-        for (i, entry) in nodes.enumerated() { for o in entry.node.outputs { producer[o] = i } }
+        let producer = producers()
         var removed = Set<Int>()
         let hosts: Set<String> = ["Conv", "Gemm", "BatchNormalization", "Add", "ConvTranspose"]
         for (ai, entry) in nodes.enumerated() {

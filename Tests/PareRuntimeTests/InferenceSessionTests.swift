@@ -12,6 +12,17 @@ import Testing
         zip(a, b).map { $0.isNaN || $1.isNaN ? .infinity : abs($0 - $1) / max(1, abs($1)) }.max() ?? 1
     }
 
+    /// The definition of the network's first `NetBuilder.conv` (3×3, padding 1, bias) on a 1×3×5×5
+    /// input: weights 0, 1, 2, … and biases 0.5, 1.5, … as the builder makes them.
+    static func builderConv(_ x: DenseTensor, outChannels m: Int) -> [Float] {
+        var s = Conv2DShape(batch: 1, inChannels: 3, height: 5, width: 5, outChannels: m, kernelH: 3, kernelW: 3)
+        s.padTop = 1; s.padLeft = 1; s.padBottom = 1; s.padRight = 1
+        let w = (0..<(m * 3 * 9)).map { Float($0) }, bias = (0..<m).map { 0.5 + Float($0) }
+        var conv = [Float](repeating: 0, count: m * 25)
+        Conv2D.reference(s, input: x.floats, weight: w, bias: bias, output: &conv)
+        return conv
+    }
+
     static func input(_ shape: [Int], seed: UInt64) -> DenseTensor {
         var random = SeededRandom(seed: seed)
         return DenseTensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(random.below(2001) - 1000) / 500 })
@@ -29,11 +40,7 @@ import Testing
         let y = try #require(try session.run(["x": x])[r])
         #expect(session.stepCount(for: [[1, 3, 5, 5]]) == 1)
 
-        var s = Conv2DShape(batch: 1, inChannels: 3, height: 5, width: 5, outChannels: 4, kernelH: 3, kernelW: 3)
-        s.padTop = 1; s.padLeft = 1; s.padBottom = 1; s.padRight = 1
-        let w = (0..<(4 * 3 * 9)).map { Float($0) }, bias = (0..<4).map { 0.5 + Float($0) }
-        var conv = [Float](repeating: 0, count: 4 * 25)
-        Conv2D.reference(s, input: x.floats, weight: w, bias: bias, output: &conv)
+        let conv = Self.builderConv(x, outChannels: 4)
         let expected = conv.indices.map { i -> Float in
             let ch = Float(i / 25)
             let (gamma, beta, mean, variance) = (1 + ch, 2 + ch, 3 + ch, 4 + ch)
@@ -58,11 +65,7 @@ import Testing
             let y = try #require(try session.run(["x": x])[r])
             #expect(session.stepCount(for: [[1, 3, 5, 5]]) == 1)
 
-            var s = Conv2DShape(batch: 1, inChannels: 3, height: 5, width: 5, outChannels: 3, kernelH: 3, kernelW: 3)
-            s.padTop = 1; s.padLeft = 1; s.padBottom = 1; s.padRight = 1
-            let w = (0..<81).map { Float($0) }, bias = (0..<3).map { 0.5 + Float($0) }
-            var conv = [Float](repeating: 0, count: 75)
-            Conv2D.reference(s, input: x.floats, weight: w, bias: bias, output: &conv)
+            let conv = Self.builderConv(x, outChannels: 3)
             let expected = conv.indices.map { i in max(0, conv[i] + (broadcast ? -2 + Float(i / 25) : x.floats[i])) }
             let worst = Self.worstRelativeError(y.floats, expected)
             #expect(y.shape == [1, 3, 5, 5] && worst < 1e-5, "shortcut first \(shortcutFirst), broadcast \(broadcast): \(worst)")
