@@ -13,32 +13,29 @@ public enum Conv2DBackward {
                                 scratch: UnsafeMutablePointer<Float>? = nil, pool: WorkerPool?) {
         precondition(s.problem == nil, "Conv2DBackward: \(s.problem ?? "")")
         if let db { biasGradient(s, dy, db, pool: pool) }
-        let threads = pool?.threadCount ?? 1
-        // The weight gradient without a column matrix where the forward pass has none either.
-        func weightGradient(_ dw: UnsafeMutablePointer<Float>?) {
-            guard let dw else { return }
-            if ShiftedTaps.applies(s, threads: threads) {
-                let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(s, threads: threads)) : nil
-                defer { owned?.deallocate() }
-                ShiftedTaps.weightGradient(s, input: x, outputGradient: dy, weightGradient: dw, scratch: scratch ?? owned!, pool: pool)
-            } else {
-                general(s, x, w, dy, nil, dw, scratch: scratch, pool: pool)
-            }
-        }
         if s.groups > 1 && s.channelsPerGroup == 1 {
             depthwise(s, x, w, dy, dx, dw, pool: pool)
-        } else if let dx, !Conv2D.isPointwise(s), let adjoint = adjointShape(s) {
+            return
+        }
+        // Each gradient takes the path without a column matrix where there is one (dX of a
+        // stride-1 conv is the adjoint conv; dW of a shifted-tap conv is per-tap GEMMs); what is
+        // left goes to the per-image GEMMs together.
+        var dxLeft = dx, dwLeft = dw
+        if let dx, !Conv2D.isPointwise(s), let adjoint = adjointShape(s) {
             let flipped = adjointWeights(s, w)
             flipped.withUnsafeBufferPointer {
                 Conv2D.forward(adjoint, input: dy, weight: $0.baseAddress!, bias: nil, output: dx, scratch: scratch, pool: pool)
             }
-            weightGradient(dw)
-        } else if dw != nil && ShiftedTaps.applies(s, threads: threads) {
-            weightGradient(dw)
-            if dx != nil { general(s, x, w, dy, dx, nil, scratch: scratch, pool: pool) }
-        } else {
-            general(s, x, w, dy, dx, dw, scratch: scratch, pool: pool)
+            dxLeft = nil
         }
+        let threads = pool?.threadCount ?? 1
+        if let dw, ShiftedTaps.applies(s, threads: threads) {
+            let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(s, threads: threads)) : nil
+            defer { owned?.deallocate() }
+            ShiftedTaps.weightGradient(s, input: x, outputGradient: dy, weightGradient: dw, scratch: scratch ?? owned!, pool: pool)
+            dwLeft = nil
+        }
+        if dxLeft != nil || dwLeft != nil { general(s, x, w, dy, dxLeft, dwLeft, scratch: scratch, pool: pool) }
     }
 
     /// Floats of scratch `backward` uses when given (nil: it allocates its own). One block serves

@@ -89,10 +89,9 @@ enum ConvOps {
         let outShape = two ? [s.batch, s.outChannels, s.outHeight, s.outWidth] : [s.batch, s.outChannels, s.outWidth]
         // Input 3 exists only in plans: a residual Add fused into this Conv (Fusion). When it does
         // not have the output's shape (a broadcasting Add), the conv runs plain and the Add after it.
-        if let residual = call.optionalInput(3), residual.kind != .float32 || residual.shape != outShape {
-            return try addUnfused(residual, call)
-        }
-        let residual = call.optionalInput(3).map { UnsafePointer($0.pointer) }
+        let shortcut = call.optionalInput(3)
+        if let shortcut, shortcut.kind != .float32 || shortcut.shape != outShape { return try addUnfused(shortcut, call) }
+        let residual = shortcut.map { UnsafePointer($0.pointer) }
         let y = call.output(outShape)
         // Winograd's transforms cost per channel what its GEMMs save per channel pair, so it pays
         // only with enough channels; its scratch grows with the batch, so large batches of small
