@@ -138,6 +138,10 @@ public enum Conv2D {
             return
         }
         let k = s.channelsPerGroup * s.kernelH * s.kernelW
+        if let pool, threads > 1 && s.batch * s.groups == 1 {
+            splitPixels(s, x, w, bias, y, clamp, residual, tile: tile, columns: columns, pool: pool)
+            return
+        }
         let perThread = (jobs + threads - 1) / threads
         let work: @Sendable (Int) -> Void = { worker in
             let slot = columns + worker * k * tile
@@ -149,6 +153,28 @@ public enum Conv2D {
             }
         }
         if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }
+    }
+
+    /// One image, one group, several threads: each thread takes one span of output pixels (the
+    /// caller's longer by the pool's wake time) and runs it in tiles of about `tile` pixels. A
+    /// span's columns go to the scratch at k × its first pixel, so a longer span still fits.
+    private static func splitPixels(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                    _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
+                                    _ residual: UnsafePointer<Float>?,
+                                    tile: Int, columns: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        let k = s.channelsPerGroup * s.kernelH * s.kernelW
+        let perPixel = Double(2 * s.outChannels * k) * Gemm.nanosecondsPerFlop
+        nonisolated(unsafe) let x = x, w = w, y = y, bias = bias, residual = residual, columns = columns
+        pool.parallelShares(of: s.outHeight * s.outWidth, unitNanoseconds: perPixel, align: 16) { span in
+            let pieces = max(1, Int((Double(span.count) / Double(tile)).rounded()))
+            for piece in 0..<pieces {
+                let first = span.lowerBound + span.count * piece / pieces
+                let end = span.lowerBound + span.count * (piece + 1) / pieces
+                if first < end {
+                    tileProduct(s, x, w, bias, y, clamp, residual, n: 0, g: 0, pixels: first..<end, slot: columns + k * span.lowerBound)
+                }
+            }
+        }
     }
 
     /// One tile of one image and group: lower (unless pointwise), multiply, bias, residual, clamp.
@@ -219,10 +245,7 @@ public enum Conv2D {
         let b: UnsafePointer<Float> = pointwise ? image : UnsafePointer(columns)
         nonisolated(unsafe) let source = b
         // Exactly one row block per thread: every GEMM call packs the whole column matrix again.
-        let blocks = min(pool.threadCount, mPerGroup)
-        let rowsPerBlock = (mPerGroup + blocks - 1) / blocks
-        pool.parallelFor(blocks) { block in
-            let rows = block * rowsPerBlock..<min(mPerGroup, (block + 1) * rowsPerBlock)
+        pool.parallelShares(of: mPerGroup, unitNanoseconds: Double(2 * outPlane * k) * Gemm.nanosecondsPerFlop, align: 4) { rows in
             Gemm.sgemm(m: rows.count, n: outPlane, k: k, a: weights + rows.lowerBound * k, lda: k, b: source,
                        ldb: pointwise ? inPlane : outPlane, c: out + rows.lowerBound * outPlane, ldc: outPlane)
             epilogue(out + rows.lowerBound * outPlane, rows: rows.count, columns: outPlane, stride: outPlane,
@@ -276,8 +299,7 @@ public enum Conv2D {
                                 if s.strideW == 1 {
                                     (line + a).update(from: src + a + shift, count: b - a)
                                 } else {
-                                    var ix = a * s.strideW + shift
-                                    for ox in a..<b { line[ox] = src[ix]; ix += s.strideW }
+                                    gatherStrided(line, src, ox: a..<b, stride: s.strideW, shift: shift, width: s.width)
                                 }
                             }
                             let z = max(b, ox0)
@@ -288,6 +310,25 @@ public enum Conv2D {
                 }
             }
         }
+    }
+
+    /// line[ox] = src[ox·stride + shift] for ox in `columns`. Stride 2 (every downsampling layer)
+    /// takes eight outputs per step from sixteen neighbours, as far as those stay inside the
+    /// row; the element-by-element loop compiled to one strided load per value (stride-2 layers
+    /// spent a third of their time lowering).
+    @inline(__always)
+    static func gatherStrided(_ line: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, ox columns: Range<Int>,
+                              stride: Int, shift: Int, width: Int) {
+        var ox = columns.lowerBound
+        if stride == 2 {
+            while ox + 8 <= columns.upperBound && 2 * ox + shift + 16 <= width {
+                let pairs = UnsafeRawPointer(src + 2 * ox + shift).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(line + ox).storeBytes(of: pairs.evenHalf, as: SIMD8<Float>.self)
+                ox += 8
+            }
+        }
+        var ix = ox * stride + shift
+        while ox < columns.upperBound { line[ox] = src[ix]; ix += stride; ox += 1 }
     }
 
     /// One column row when stride is 1 and the output is as wide as the input: output pixel p

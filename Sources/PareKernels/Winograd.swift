@@ -74,9 +74,8 @@ public enum Winograd {
         // them straight back: no wait between the GEMMs and the output transform, and the
         // products a thread folds are the ones in its own cache.
         let threads = pool?.threadCount ?? 1
-        let shares = m >= 16 * threads ? threads : 1
-        let share: @Sendable (Int) -> Void = { part in
-            let outputs = m * part / shares..<m * (part + 1) / shares
+        let perChannel = Double(2 * p * total * c) * Gemm.nanosecondsPerFlop
+        let share: @Sendable (Range<Int>) -> Void = { outputs in
             for xi in 0..<p {
                 Gemm.sgemm(m: outputs.count, n: total, k: c, a: u + (xi * m + outputs.lowerBound) * c, lda: c,
                            b: v + xi * c * total, ldb: total, c: products + (xi * m + outputs.lowerBound) * total, ldc: total)
@@ -88,6 +87,10 @@ public enum Winograd {
                 }
             }
         }
-        if let pool, shares > 1 { pool.parallelFor(shares, share) } else { share(0) }
+        if let pool, m >= 16 * threads {
+            pool.parallelShares(of: m, unitNanoseconds: perChannel, align: 4, share)
+        } else {
+            share(0..<m)
+        }
     }
 }

@@ -5,8 +5,14 @@ internal import CBLAS
 ///
 /// Idle workers sleep on a condition variable — they never spin — because this machine is shared
 /// and a spinning pool steals the core OpenBLAS or the caller needs. `parallelFor` hands out chunk
-/// indices from a shared counter, runs chunks on the caller too, and returns when all are done.
-/// One loop at a time: kernels call it from the executor's single thread.
+/// indices from a shared counter, runs chunks on the caller too (always chunk 0, at once), and
+/// returns when all are done. One loop at a time: kernels call it from the executor's single thread.
+///
+/// Sleeping has a price: a woken worker starts its first chunk some 20–35 µs late on this VM, and
+/// a caller that finishes first and sleeps needs as long again to wake when the last chunk ends.
+/// `parallelShares` lets a static split pay neither: the caller's share is larger by a head start
+/// the pool tunes per split from the loops it runs, so the workers end first and the caller
+/// rarely sleeps.
 public final class WorkerPool: @unchecked Sendable {
     /// How many threads a loop may use, the caller included.
     public let threadCount: Int
@@ -41,8 +47,47 @@ public final class WorkerPool: @unchecked Sendable {
             for i in 0..<count { body(i) }
             return
         }
-        shared.run(count, body)
+        _ = shared.run(count, body)
     }
+
+    /// Runs `body` once per thread on contiguous shares of 0..<total whose units each cost about
+    /// `unitNanoseconds`. The caller's share (the first, started at once) is larger by a head
+    /// start learnt per split — per (total, unit cost), which in a network means per layer shape,
+    /// since layers differ in how much later a worker finishes (cold caches, data the caller
+    /// produced). After each loop the head start moves by a quarter of how late the last worker
+    /// finished relative to the caller, aiming at the worker ending 20 µs early: ending late costs
+    /// the caller a sleep and a wake-up (~27 µs here) on top, ending early only half the gap.
+    /// Share boundaries fall on multiples of `align` where possible (GEMM kernels run whole
+    /// register blocks); empty shares are skipped.
+    public func parallelShares(of total: Int, unitNanoseconds: Double, align: Int = 1,
+                               _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        if total <= 0 { return }
+        let n = min(threadCount, total)
+        if n == 1 { body(0..<total); return }
+        let key = SplitKey(total: total, unitCost: unitNanoseconds.bitPattern)
+        let lead = headStarts[key] ?? 25_000  // this VM's typical worker wake-up
+        let leadUnits = lead / max(unitNanoseconds, 1e-3)
+        var bounds = [0]
+        for t in 1..<n {
+            // Each worker gives up leadUnits/n units to the caller.
+            let ideal = Double(total) * Double(t) / Double(n) + leadUnits * Double(n - t) / Double(n)
+            let aligned = Int((ideal / Double(align)).rounded()) * align
+            bounds.append(min(total, max(bounds[t - 1], aligned)))
+        }
+        bounds.append(total)
+        let shares = (0..<n).map { bounds[$0]..<bounds[$0 + 1] }
+        let late = shared.run(n) { i in
+            if !shares[i].isEmpty { body(shares[i]) }
+        }
+        if let late {
+            // Bounded, so one descheduled worker cannot skew this layer's splits for long.
+            headStarts[key] = min(300_000, max(0, lead + (late + 20_000) / 4))
+        }
+    }
+
+    private struct SplitKey: Hashable { var total: Int, unitCost: UInt64 }
+    /// Only touched by the calling thread (one loop at a time), never by workers.
+    private var headStarts: [SplitKey: Double] = [:]
 
     /// Splits 0..<total into about `threadCount × 4` ranges (at least `grain` long) and runs them.
     public func parallelRanges(_ total: Int, grain: Int = 1, _ body: @escaping @Sendable (Range<Int>) -> Void) {
@@ -64,17 +109,26 @@ private final class SharedLoop: @unchecked Sendable {
     private var unfinished = 0
     private var generation = 0
     private var stopping = false
+    private var workerFinished: UInt64 = 0
 
-    func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    /// Runs the loop; returns how many nanoseconds after the caller the last worker finished
+    /// (negative when before), or nil when no worker took a chunk.
+    func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) -> Double? {
         condition.lock()
-        job = body; chunkCount = count; nextChunk = 0; unfinished = count; generation &+= 1
+        job = body; chunkCount = count; nextChunk = 1; unfinished = count; generation &+= 1
+        workerFinished = 0
         condition.broadcast()
         condition.unlock()
-        drain()
+        body(0)
+        finishChunk(isWorker: false)
+        drain(isWorker: false)
+        let callerFinished = DispatchTime.now().uptimeNanoseconds
         condition.lock()
         while unfinished > 0 { condition.wait() }
         job = nil
+        let late = workerFinished == 0 ? nil : Double(Int64(bitPattern: workerFinished &- callerFinished))
         condition.unlock()
+        return late
     }
 
     func stop() {
@@ -82,7 +136,7 @@ private final class SharedLoop: @unchecked Sendable {
     }
 
     /// Takes chunks until none are left; used by the caller and the workers alike.
-    private func drain() {
+    private func drain(isWorker: Bool) {
         while true {
             condition.lock()
             guard let body = job, nextChunk < chunkCount else { condition.unlock(); return }
@@ -90,11 +144,17 @@ private final class SharedLoop: @unchecked Sendable {
             nextChunk += 1
             condition.unlock()
             body(i)
-            condition.lock()
-            unfinished -= 1
-            if unfinished == 0 { condition.broadcast() }
-            condition.unlock()
+            finishChunk(isWorker: isWorker)
         }
+    }
+
+    private func finishChunk(isWorker: Bool) {
+        let now = isWorker ? DispatchTime.now().uptimeNanoseconds : 0
+        condition.lock()
+        if isWorker { workerFinished = max(workerFinished, now) }
+        unfinished -= 1
+        if unfinished == 0 { condition.broadcast() }
+        condition.unlock()
     }
 
     func workerLoop() {
@@ -105,7 +165,7 @@ private final class SharedLoop: @unchecked Sendable {
             if stopping { condition.unlock(); return }
             seen = generation
             condition.unlock()
-            drain()
+            drain(isWorker: true)
         }
     }
 }

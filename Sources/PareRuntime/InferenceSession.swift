@@ -27,6 +27,8 @@ public final class InferenceSession {
     private var plans: [[[Int]]: ShapePlan] = [:]
     /// When set, every run adds each op type's wall time (ns) and call count here.
     public var profile: [String: (nanoseconds: UInt64, calls: Int)]?
+    /// Keys the profile by node (its label) instead of by op type.
+    public var profileNodes = false
 
     /// A plan specialized to one set of input shapes.
     struct ShapePlan {
@@ -157,7 +159,7 @@ public final class InferenceSession {
             let results = try InferenceSession.execute(step.node, label: step.label, run: step.run, inputs: values,
                                                       activation: step.activation, context: context, path: modelPath)
             if profile != nil {
-                let key = step.node.op + (step.activation == nil ? "" : "+act")
+                let key = profileNodes ? step.label : step.node.op + (step.activation == nil ? "" : "+act")
                 let entry = profile![key] ?? (0, 0)
                 profile![key] = (entry.nanoseconds + DispatchTime.now().uptimeNanoseconds - started, entry.calls + 1)
             }

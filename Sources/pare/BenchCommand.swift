@@ -37,6 +37,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Benchmark a model that fails checker rules anyway.") var force = false
     @Flag(help: "Also print the time spent per op type over the timed runs.") var profile = false
+    @Flag(help: "Also print the time spent per node (name and op type) over the timed runs.") var profileNodes = false
     @Flag(help: "Time training steps (forward, backward, SGD step) instead of inference.") var train = false
 
     func run() throws {
@@ -46,7 +47,9 @@ struct BenchCommand: ParsableCommand {
         let loaded = try ONNXReader.read(path: model)
         try Validation.requireValid(loaded, force: force, doing: "benchmark")
         if train {
-            guard !profile else { throw PareError(.usage, place: "--profile", "is for inference only", hint: "drop --profile or --train") }
+            guard !profile && !profileNodes else {
+                throw PareError(.usage, place: profile ? "--profile" : "--profile-nodes", "is for inference only", hint: "drop it or --train")
+            }
             let r = try TrainBench.run(model: model, loaded: loaded, batch: batch, threads: threads, shapes: try InputShapes.parse(shapes),
                                        runs: runs, warmup: warmup)
             report(r.latency, items: r.batch, what: "training steps")
@@ -82,7 +85,7 @@ struct BenchCommand: ParsableCommand {
             }
         }
         for _ in 0..<max(warmup, 1) { _ = try session.run(feeds) }
-        if profile { session.profile = [:] }
+        if profile || profileNodes { session.profile = [:]; session.profileNodes = profileNodes }
         let latency = try Latency.measure(runs: runs) { _ = try session.run(feeds) }
         let items = feeds.values.first.map { $0.shape.first ?? 1 } ?? 1
         report(latency, items: items, what: "inference")

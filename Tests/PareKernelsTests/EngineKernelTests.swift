@@ -1,5 +1,6 @@
 import Foundation
 import PareCore
+import Synchronization
 import Testing
 @testable import PareKernels
 
@@ -191,5 +192,36 @@ import Testing
         for i in 0..<1000 { sum += total[i] }
         total.deallocate()
         #expect(sum == 999 * 1000 / 2)
+    }
+
+    /// Static shares: every unit once, one contiguous aligned range per thread, the first on the
+    /// calling thread — also after the head start has been tuned by earlier loops of the same split.
+    @Test func workerPoolSharesCoverEveryUnitOnce() {
+        for threads in [2, 3] {
+            let pool = WorkerPool(threads: threads)
+            for (total, unit, align) in [(1, 10.0, 1), (2, 1.0, 4), (100, 50.0, 4), (3136, 5.0, 16), (64, 20_000.0, 1)] {
+                for repeatIndex in 0..<6 {
+                    let hits = UnsafeMutablePointer<Int>.allocate(capacity: total)
+                    hits.initialize(repeating: 0, count: total)
+                    nonisolated(unsafe) let h = hits
+                    let caller = pthread_self()
+                    let seen = Mutex<[(Range<Int>, Bool)]>([])
+                    pool.parallelShares(of: total, unitNanoseconds: unit, align: align) { range in
+                        for i in range { h[i] += 1 }
+                        let onCaller = pthread_equal(pthread_self(), caller) != 0
+                        seen.withLock { $0.append((range, onCaller)) }
+                    }
+                    let ranges = seen.withLock { $0 }.sorted { $0.0.lowerBound < $1.0.lowerBound }
+                    let context = "threads \(threads), total \(total), repeat \(repeatIndex)"
+                    #expect((0..<total).allSatisfy { hits[$0] == 1 }, "\(context)")
+                    #expect(ranges.count <= threads && ranges.allSatisfy { !$0.0.isEmpty }, "\(context)")
+                    #expect(ranges.first?.1 == true, "the first share runs on the caller, \(context)")
+                    for (range, _) in ranges.dropFirst() where range.lowerBound < total {
+                        #expect(range.lowerBound % align == 0, "share boundaries aligned, \(context)")
+                    }
+                    hits.deallocate()
+                }
+            }
+        }
     }
 }
