@@ -64,11 +64,15 @@ public enum Winograd {
         let c = s.inChannels, m = s.outChannels, p = positions(tile)
         nonisolated(unsafe) let v = scratch, products = scratch + p * c * total
         nonisolated(unsafe) let x = x, u = u, y = y, bias = bias, residual = residual
-        func run(_ count: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
-            if let pool, pool.threadCount > 1 { pool.parallelRanges(count, body) } else { body(0..<count) }
+        let transform: @Sendable (Range<Int>) -> Void = { planes in
+            for nc in planes { inputTransform(s, tile, x, nc, th: th, tw: tw, total: total, into: v) }
         }
-        run(s.batch * c) { range in
-            for nc in range { inputTransform(s, tile, x, nc, th: th, tw: tw, total: total, into: v) }
+        if let pool, pool.threadCount > 1 {
+            // A rough cost per plane (a few additions per value); the pool's learnt head start
+            // absorbs the error.
+            pool.parallelShares(of: s.batch * c, unitNanoseconds: Double(s.height * s.width) * 0.5, transform)
+        } else {
+            transform(0..<(s.batch * c))
         }
         // Each thread multiplies its share of the output channels at every position and folds
         // them straight back: no wait between the GEMMs and the output transform, and the
