@@ -75,8 +75,29 @@ public enum Pool2D {
                 update(UnsafeRawPointer(line + 2 * ox + offset).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
                 ox += 8
             }
+        } else {
+            return ox
         }
-        return ox
+        // The tail as one more group ending at the last column, overlapping outputs already
+        // updated: the update is idempotent (max(max(o, v), v) = max(o, v), NaN included), and a
+        // row's 1–7 leftover outputs otherwise cost as much as the rest of it (56-wide rows).
+        let last = columns.upperBound - 8
+        guard ox < columns.upperBound, last >= columns.lowerBound else { return ox }
+        if stride == 1 {
+            ox = last
+            update(UnsafeRawPointer(line + last + offset).loadUnaligned(as: SIMD8<Float>.self))
+        } else if 2 * last + offset + 16 <= width {
+            ox = last
+            update(UnsafeRawPointer(line + 2 * last + offset).loadUnaligned(as: SIMD16<Float>.self).evenHalf)
+        } else if 2 * last + offset >= 1 {
+            // Sixteen values ending at the last one read (2·last + offset + 14 ≤ width − 1, as
+            // `columns` only holds readable outputs), keeping the odd lanes.
+            ox = last
+            update(UnsafeRawPointer(line + 2 * last + offset - 1).loadUnaligned(as: SIMD16<Float>.self).oddHalf)
+        } else {
+            return ox
+        }
+        return columns.upperBound
     }
 
     /// Runs `body(input plane, output plane)` for every (image, channel) plane, spread over the pool.
