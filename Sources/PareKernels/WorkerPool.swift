@@ -55,8 +55,9 @@ public final class WorkerPool: @unchecked Sendable {
     /// start learnt per split — per (total, unit cost), which in a network means per layer shape,
     /// since layers differ in how much later a worker finishes (cold caches, data the caller
     /// produced). After each loop the head start moves by a quarter of how late the last worker
-    /// finished relative to the caller, aiming at the worker ending 20 µs early: ending late costs
-    /// the caller a sleep and a wake-up (~27 µs here) on top, ending early only half the gap.
+    /// finished relative to the caller (at most 10 µs up, 50 µs down; halved when no worker got
+    /// to its share at all), aiming at the worker ending 20 µs early: ending late costs the
+    /// caller a sleep and a wake-up (~27 µs here) on top, ending early only half the gap.
     /// Share boundaries fall on multiples of `align` where possible (GEMM kernels run whole
     /// register blocks); empty shares are skipped.
     public func parallelShares(of total: Int, unitNanoseconds: Double, align: Int = 1,
@@ -80,8 +81,14 @@ public final class WorkerPool: @unchecked Sendable {
             if !shares[i].isEmpty { body(shares[i]) }
         }
         if let late {
-            // Bounded, so one descheduled worker cannot skew this layer's splits for long.
-            headStarts[key] = min(300_000, max(0, lead + (late + 20_000) / 4))
+            // Small steps up, larger ones down: one descheduled worker (hundreds of µs late on
+            // this VM now and then) must not hand the caller most of the work for long.
+            let step = min(10_000, max(-50_000, (late + 20_000) / 4))
+            headStarts[key] = min(300_000, max(0, lead + step))
+        } else {
+            // No worker got to its share before the caller ran out of work and took it: the
+            // head start is too long for this split (or the wake-up too slow); shorten it.
+            headStarts[key] = lead / 2
         }
     }
 
