@@ -78,9 +78,15 @@ def main():
                     rss[k] = max(rss.get(k, 0), v.get("peak_rss_mb", 0))
             med = {k: statistics.median(v) for k, v in samples.items()}
             best_ort = min(med["ort_spin"], med["ort_nospin"])
+            # Each round's Pare figure against that round's faster onnxruntime figure: the four
+            # measurements of a round run back to back, so a slow spell of the shared machine
+            # tends to hit them together; the spread of these shows how much one run can be trusted.
+            paired = {k: [round(p / min(s, n), 2) for p, s, n in zip(samples[k], samples["ort_spin"], samples["ort_nospin"])]
+                      for k in ("pare_haswell", "pare_default")}
             row = {"model": name, "threads": threads, **{k + "_ms": round(v, 2) for k, v in med.items()},
                    "ratio_haswell": round(med["pare_haswell"] / best_ort, 2),
                    "ratio_default": round(med["pare_default"] / best_ort, 2),
+                   "round_ratios_haswell": paired["pare_haswell"], "round_ratios_default": paired["pare_default"],
                    "pare_rss_mb": round(rss["pare_haswell"], 1), "ort_rss_mb": round(rss["ort_spin"], 1)}
             if shape[0] > 1:
                 row["pare_items_per_s"] = round(shape[0] / (med["pare_default"] / 1000), 1)
@@ -92,6 +98,9 @@ def main():
         print(f"{r['model']:<16} {r['threads']:>3}  {r['pare_haswell_ms']:>10.1f} ms  {r['pare_default_ms']:>10.1f} ms  "
               f"{r['ort_spin_ms']:>6.1f} ms  {r['ort_nospin_ms']:>9.1f} ms   {r['ratio_haswell']:.2f}× / {r['ratio_default']:.2f}×"
               f"   {r['pare_rss_mb']:.0f}/{r['ort_rss_mb']:.0f}")
+    print("per-round ratios (Haswell | AVX-512), each against the same round's faster onnxruntime:")
+    for r in rows:
+        print(f"{r['model']:<16} {r['threads']:>3}  {r['round_ratios_haswell']} | {r['round_ratios_default']}")
     print("target: ratio ≤ 1.25 for resnet18/resnet50; onnxruntime uses its own MLAS kernels, not OpenBLAS")
 
 
