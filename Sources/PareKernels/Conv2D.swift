@@ -156,7 +156,7 @@ public enum Conv2D {
     }
 
     /// One image, one group, several threads: each thread takes one span of output pixels (the
-    /// caller's longer by the pool's wake time) and runs it in tiles of about `tile` pixels. A
+    /// caller's longer by the pool's learnt head start) and runs it in tiles of about `tile` pixels. A
     /// span's columns go to the scratch at k × its first pixel, so a longer span still fits.
     private static func splitPixels(_ s: Conv2DShape, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                     _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ clamp: Clamp,
