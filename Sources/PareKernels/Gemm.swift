@@ -3,9 +3,9 @@ internal import CBLAS
 /// Single-precision matrix multiply, row-major: C = alpha·op(A)·op(B) + beta·C, through OpenBLAS.
 /// `reference` computes the same naively; tests compare the two.
 public enum Gemm {
-    /// What one multiply-add pair costs in a single-threaded OpenBLAS sgemm on a current x86 core
-    /// (about 80 GFLOP/s; 75–100 measured here). Only used to size thread shares, where an error
-    /// shifts the balance a little and changes no result.
+    /// What one floating-point operation (half a multiply-add) costs in a single-threaded OpenBLAS
+    /// sgemm on a current x86 core (about 80 GFLOP/s; 75–100 measured here). Only used to size
+    /// thread shares, where an error shifts the balance a little and changes no result.
     public static let nanosecondsPerFlop = 1.0 / 80
 
     public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,

@@ -67,7 +67,7 @@ public enum Winograd {
         let transform: @Sendable (Range<Int>) -> Void = { planes in
             for nc in planes { inputTransform(s, tile, x, nc, th: th, tw: tw, total: total, into: v) }
         }
-        if let pool, pool.threadCount > 1 {
+        if let pool {
             // A rough cost per plane (a few additions per value); the pool's learnt head start
             // absorbs the error.
             pool.parallelShares(of: s.batch * c, unitNanoseconds: Double(s.height * s.width) * 0.5, transform)
