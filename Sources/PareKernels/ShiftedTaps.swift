@@ -59,14 +59,13 @@ enum ShiftedTaps {
             }
         }
         let threads = pool?.threadCount ?? 1
-        let perThread = (s.batch + threads - 1) / threads
         nonisolated(unsafe) let x = x, y = y, bias = bias, residual = residual, scratch = scratch
         let work: @Sendable (Int) -> Void = { worker in
             let padded = scratch + taps * m * c + worker * perWorker
             let product = padded + c * hp * wp + s.kernelW
             // Borders (and the slack) stay zero; each image overwrites only the interior.
             padded.update(repeating: 0, count: c * hp * wp + s.kernelW)
-            for n in worker * perThread..<min(s.batch, (worker + 1) * perThread) {
+            for n in WorkerPool.evenShare(worker, of: s.batch, parts: threads) {
                 copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
                 for t in 0..<taps {
                     let ky = t / s.kernelW, kx = t % s.kernelW

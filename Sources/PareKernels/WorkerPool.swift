@@ -40,6 +40,14 @@ public final class WorkerPool: @unchecked Sendable {
 
     deinit { shared.stop() }
 
+    /// Worker `worker`'s contiguous share of 0..<total when each of `parts` workers takes
+    /// ⌈total / parts⌉ units: empty for workers past the end (5 units on 4 workers take 2, 2, 1
+    /// and none, where the unclamped 6..<5 would trap).
+    public static func evenShare(_ worker: Int, of total: Int, parts: Int) -> Range<Int> {
+        let size = (total + parts - 1) / max(parts, 1)
+        return min(total, worker * size)..<min(total, (worker + 1) * size)
+    }
+
     /// Runs `body(i)` for every i in 0..<count, spread over the pool; returns when all have run.
     public func parallelFor(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         if count <= 0 { return }

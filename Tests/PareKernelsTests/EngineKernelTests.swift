@@ -83,6 +83,36 @@ import Testing
         }
     }
 
+    /// 1×1 stride-1 convs read the input in place, one tile per thread sharing the image: planes
+    /// narrower and wider than the 256-pixel minimum tile, one or two images, one to three
+    /// threads, with bias, residual and clamp.
+    @Test func pointwiseConvTilesMatchTheDefinition() {
+        var random = SeededRandom(seed: 59)
+        for threads in 1...3 {
+            let pool = WorkerPool(threads: threads)
+            for (side, batch) in [(9, 1), (23, 1), (37, 1), (30, 2)] {
+                let s = Conv2DShape(batch: batch, inChannels: 3 + random.below(6), height: side, width: side + random.below(3),
+                                    outChannels: 4 + random.below(9), kernelH: 1, kernelW: 1)
+                #expect(Conv2D.isPointwise(s))
+                let x = Self.values(s.batch * s.inChannels * s.height * s.width, &random)
+                let w = Self.values(s.outChannels * s.inChannels, &random), b = Self.values(s.outChannels, &random)
+                let n = s.batch * s.outChannels * s.outHeight * s.outWidth
+                let residual = Self.values(n, &random)
+                var fast = [Float](repeating: .nan, count: n), slow = fast
+                var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(s, threads: threads))
+                b.withUnsafeBufferPointer { bp in
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        Conv2D.forward(s, input: x, weight: w, bias: bp.baseAddress, output: &fast, clamp: .relu,
+                                       residual: residual, scratch: sp.baseAddress, pool: pool)
+                    }
+                    Conv2D.reference(s, input: x, weight: w, bias: bp.baseAddress, output: &slow)
+                }
+                slow = zip(slow, residual).map { max($0 + $1, 0) }
+                #expect(Self.maxRelativeError(fast, slow) < 1e-4, "\(threads) threads: \(s)")
+            }
+        }
+    }
+
     /// The pooling definition: every window tap visited, padding and ceil-mode overhang handled
     /// by explicit bounds tests.
     static func referencePool(_ s: Pool2DShape, max useMax: Bool, includePad: Bool, _ x: [Float]) -> [Float] {
@@ -192,6 +222,17 @@ import Testing
         for i in 0..<1000 { sum += total[i] }
         total.deallocate()
         #expect(sum == 999 * 1000 / 2)
+    }
+
+    /// Even shares tile 0..<total in order, also when there are more workers than a ⌈total/parts⌉
+    /// split fills (5 units on 4 workers, 1 on 3), leaving the extra workers empty ranges.
+    @Test func evenSharesTileTheRange() {
+        for (total, parts) in [(5, 4), (1, 3), (0, 2), (12, 3), (7, 1), (2, 7)] {
+            let shares = (0..<parts).map { WorkerPool.evenShare($0, of: total, parts: parts) }
+            #expect(shares.flatMap { Array($0) } == Array(0..<total), "\(total) on \(parts): \(shares)")
+            #expect(shares.allSatisfy { $0.count <= (total + parts - 1) / parts })
+        }
+        #expect(WorkerPool.evenShare(3, of: 5, parts: 4) == 5..<5)
     }
 
     /// Static shares: every unit once, one contiguous aligned range per thread, the first on the
