@@ -30,7 +30,7 @@ struct BenchCommand: ParsableCommand {
 
     @Argument(help: "The ONNX model.") var model: String
     @Option(help: "Batch size for a free first dimension.") var batch = 1
-    @Option(help: "Threads for the engine and OpenBLAS.") var threads = 1
+    @Option(help: "Threads for the engine and OpenBLAS (1–256).") var threads = 1
     @Option(name: .customLong("shape"), help: "NAME=D1xD2x… for an input; repeatable.") var shapes: [String] = []
     @Option(help: "Timed runs.") var runs = 20
     @Option(help: "Untimed runs first.") var warmup = 3
@@ -41,6 +41,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time training steps (forward, backward, SGD step) instead of inference.") var train = false
 
     func run() throws {
+        try ThreadLimit.check(threads)
         guard threads >= 1, batch >= 1, runs >= 1, warmup >= 0 else {
             throw PareError(.usage, "--threads, --batch and --runs must be at least 1, --warmup at least 0")
         }

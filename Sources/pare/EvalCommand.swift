@@ -21,11 +21,12 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "The ONNX model.") var model: String
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "Images per batch.") var batch = 256
-    @Option(help: "Threads for the engine.") var threads = 1
+    @Option(help: "Threads for the engine (1–256).") var threads = 1
     @Flag(help: "Evaluate on the training split instead of the test split.") var trainSplit = false
     @Flag(help: "Evaluate a model that fails checker rules anyway.") var force = false
 
     func run() throws {
+        try ThreadLimit.check(threads)
         guard batch >= 1, threads >= 1 else { throw PareError(.usage, "--batch and --threads must be at least 1") }
         let loaded = try ONNXReader.read(path: model)
         try Validation.requireValid(loaded, force: force, doing: "evaluate")

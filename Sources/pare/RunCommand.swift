@@ -30,7 +30,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("input"), help: "NAME=FILE (.npy or .pb); one per graph input.") var inputs: [String] = []
     @Option(name: .customLong("output-dir"), help: "Where to write the outputs (default: the current folder).")
     var outputDir = "."
-    @Option(help: "Threads for the engine and OpenBLAS.") var threads = 1
+    @Option(help: "Threads for the engine and OpenBLAS (1–256).") var threads = 1
     @Flag(name: .customLong("list-ops"), help: "Print the supported ONNX ops and exit.") var listOps = false
     @Flag(help: "Run a model that fails checker rules anyway.") var force = false
 
@@ -40,6 +40,7 @@ struct RunCommand: ParsableCommand {
             return
         }
         guard let model else { throw PareError(.usage, "name a model", hint: "pare run MODEL --input NAME=FILE") }
+        try ThreadLimit.check(threads)
         guard threads >= 1 else { throw PareError(.usage, "--threads must be at least 1") }
         let loaded = try ONNXReader.read(path: model)
         try Validation.requireValid(loaded, force: force, doing: "run")

@@ -53,7 +53,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Keep the data set's order.") var noShuffle = false
     @Flag(help: "No random crops or flips (named data sets have them by default).") var noAugment = false
     @Flag(help: "Start from fresh weights (PyTorch's default initialisation) instead of the model's.") var fromScratch = false
-    @Option(help: "Threads for the engine.") var threads = 1
+    @Option(help: "Threads for the engine (1–256).") var threads = 1
     @Option(help: "Write a checkpoint here after every epoch (last.safetensors).") var checkpointDir: String?
     @Option(help: "Continue from a checkpoint written by --checkpoint-dir.") var resume: String?
     @Option(help: "The metrics log (default: OUTPUT with .metrics.jsonl).") var metrics: String?
@@ -64,6 +64,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Train a model that fails checker rules anyway.") var force = false
 
     func run() throws {
+        try ThreadLimit.check(threads)
         guard epochs >= 1, batch >= 1, threads >= 1 else { throw PareError(.usage, "--epochs, --batch and --threads must be at least 1") }
         guard lr > 0, lr.isFinite else { throw PareError(.usage, place: "--lr", "the learning rate must be positive") }
         guard let optimizerKind = TrainingOptions.OptimizerKind(rawValue: optimizer) else {
