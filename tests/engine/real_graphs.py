@@ -72,19 +72,23 @@ def check(pare, name, path, shape):
     options.intra_op_num_threads = 2
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     expected = session.run(None, {"input": x})
-    with tempfile.TemporaryDirectory() as work:
-        np.save(os.path.join(work, "x.npy"), x)
-        r = subprocess.run([pare, "run", path, "--input", f"input={work}/x.npy", "--output-dir", work, "--threads", "2"],
-                           capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            return False, r.stderr.strip()
-        got = np.load(os.path.join(work, "output.npy"))
     ref = expected[0]
-    if got.shape != ref.shape:
-        return False, f"shape {got.shape}, onnxruntime {ref.shape}"
-    diff = float(np.abs(got - ref).max())
     scale = float(np.abs(ref).max())
-    return diff <= 1e-4 * scale, f"max|diff| {diff:.3g} = {diff / scale:.2g} of max|output| {scale:.3g}"
+    worst = 0.0
+    # Two threads (the benchmark setting) and three: an odd count leaves some layers fewer work
+    # blocks than threads (batch-4 CIFAR images), which once trapped.
+    for threads in ("2", "3"):
+        with tempfile.TemporaryDirectory() as work:
+            np.save(os.path.join(work, "x.npy"), x)
+            r = subprocess.run([pare, "run", path, "--input", f"input={work}/x.npy", "--output-dir", work,
+                                "--threads", threads], capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                return False, f"{threads} threads: exit {r.returncode}: {r.stderr.strip()[-300:]}"
+            got = np.load(os.path.join(work, "output.npy"))
+        if got.shape != ref.shape:
+            return False, f"{threads} threads: shape {got.shape}, onnxruntime {ref.shape}"
+        worst = max(worst, float(np.abs(got - ref).max()))
+    return worst <= 1e-4 * scale, f"max|diff| {worst:.3g} = {worst / scale:.2g} of max|output| {scale:.3g} (2 and 3 threads)"
 
 
 def main():
