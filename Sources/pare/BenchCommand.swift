@@ -51,13 +51,13 @@ struct BenchCommand: ParsableCommand {
             guard !profile && !profileNodes else {
                 throw PareError(.usage, place: profile ? "--profile" : "--profile-nodes", "is for inference only", hint: "drop it or --train")
             }
-            let r = try TrainBench.run(model: model, loaded: loaded, batch: batch, threads: threads, shapes: try InputShapes.parse(shapes),
+            let r = try TrainBench.run(model: model, loaded: loaded, batch: batch, threads: threads, shapes: try InputShapes.parse(shapes, flag: "--shape"),
                                        runs: runs, warmup: warmup)
             report(r.latency, items: r.batch, what: "training steps")
             return
         }
         let session = try InferenceSession(model: loaded.model, path: model, threads: threads)
-        let fixed = try InputShapes.parse(shapes)
+        let fixed = try InputShapes.parse(shapes, flag: "--shape")
         for name in fixed.keys where !session.inputs.contains(where: { $0.name == name }) {
             throw PareError(.usage, place: "--shape \(name)", "the model has no such input",
                             hint: "its inputs are: \(session.inputs.map(\.name).joined(separator: ", "))")
@@ -78,8 +78,10 @@ struct BenchCommand: ParsableCommand {
             } else {
                 throw PareError(.usage, place: "input '\(input.name)'", "its rank is not declared", hint: "give its shape with --shape")
             }
+            let kind = DenseTensor.kind(of: input.dtype)!
+            try InputBudget.check(shape, input: input.name, bytesPerElement: kind == .float32 ? 4 : kind == .int64 ? 8 : 1)
             let n = shape.reduce(1, *)
-            switch DenseTensor.kind(of: input.dtype)! {
+            switch kind {
             case .float32: feeds[input.name] = DenseTensor(shape: shape, floats: (0..<n).map { _ in Float(Double(random.next() >> 11) / Double(1 << 53) * 2 - 1) })
             case .int64: feeds[input.name] = DenseTensor(shape: shape, int64s: Array(repeating: 0, count: n))
             case .bool: feeds[input.name] = DenseTensor(shape: shape, bools: Array(repeating: false, count: n))

@@ -64,13 +64,14 @@ struct GroupsCommand: ParsableCommand {
 
 /// `NAME=1x3x224x224` options.
 enum InputShapes {
-    static func parse(_ options: [String]) throws -> [String: [Int64]] {
+    /// `flag` names the option in the error, as each command spells it.
+    static func parse(_ options: [String], flag: String = "--input-shape") throws -> [String: [Int64]] {
         var shapes: [String: [Int64]] = [:]
         for option in options {
             let parts = option.split(separator: "=", maxSplits: 1)
             let dims = parts.count == 2 ? parts[1].split(separator: "x").map { Int64($0) } : []
             guard parts.count == 2, !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else {
-                throw PareError(.usage, "'\(option)' is not NAME=D1xD2x… with positive dims", hint: "e.g. --input-shape input=1x3x224x224")
+                throw PareError(.usage, "'\(option)' is not NAME=D1xD2x… with positive dims", hint: "e.g. \(flag) input=1x3x224x224")
             }
             shapes[String(parts[0])] = dims.map { $0! }
         }

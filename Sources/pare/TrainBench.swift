@@ -20,6 +20,7 @@ enum TrainBench {
             throw PareError(.usage, place: "--shape \(name)", "the model has no such input", hint: "its input is '\(session.input.name)'")
         }
         let shape = try imageShape(session.input, given: shapes[session.input.name], batch: batch)
+        try InputBudget.check(shape, input: session.input.name)
         var random = SeededRandom(seed: 1)
         let images = (0..<shape.reduce(1, *)).map { _ in Float(Double(random.next() >> 11) / Double(1 << 53) * 2 - 1) }
         let probe = try session.forward(DenseTensor(shape: shape, floats: images), training: false)

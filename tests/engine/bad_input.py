@@ -37,6 +37,9 @@ def main():
     w = helper.make_tensor("w", TensorProto.FLOAT, [3, 5, 1, 1], np.ones(15, np.float32))
     model(mismatch, [helper.make_node("Conv", ["x", "w"], ["y"], name="conv_bad")],
           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, "h", "w"])], [y], [w])
+    batched = os.path.join(work, "batched_relu.onnx")
+    model(batched, [helper.make_node("Relu", ["x"], ["y"], name="act")],
+          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 2, 4, 4])], [y])
     np.save(os.path.join(work, "good.npy"), np.zeros((1, 2, 4, 4), np.float32))
     np.save(os.path.join(work, "double.npy"), np.zeros((1, 2, 4, 4), np.float64))
     np.save(os.path.join(work, "wrong_shape.npy"), np.zeros((1, 3, 4, 4), np.float32))
@@ -91,11 +94,21 @@ def main():
                 and not written and "Backtrace" not in r.stderr)
         failures += not good
         print(f"{'ok  ' if good else 'FAIL'} {label}: exit {r.returncode}: {' | '.join(lines)[:200]}")
-    # bench: a free non-batch dimension needs --shape
-    r = subprocess.run([pare, "bench", mismatch, "--runs", "1"], capture_output=True, text=True, timeout=60)
-    good = r.returncode != 0 and "--shape" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    failures += not good
-    print(f"{'ok  ' if good else 'FAIL'} bench free dimension: exit {r.returncode}: {r.stderr.strip()[:200]}")
+    # bench: a free non-batch dimension needs --shape; inputs larger than any machine's memory
+    # (which once ended in an allocation trap), absurd thread counts and zero dims are refused.
+    bench_cases = [
+        ("bench free dimension", [mismatch], ["--shape"]),
+        ("bench input beyond memory", [mismatch, "--shape", "x=100000000x2x64x64"], ["'x'", "GB", "--batch"]),
+        ("bench batch beyond memory", [batched, "--batch", "1000000000"], ["'x'", "GB", "--batch"]),
+        ("bench zero dimension", [mismatch, "--shape", "x=0x2x4x4"], ["--shape", "positive"]),
+        ("bench absurd thread count", [ok_model, "--threads", "100000"], ["--threads", "256"]),
+    ]
+    for label, args, needles in bench_cases:
+        r = subprocess.run([pare, "bench"] + args + ["--runs", "1"], capture_output=True, text=True, timeout=60)
+        good = (r.returncode > 0 and all(n in r.stderr for n in needles) and len(r.stderr.strip().splitlines()) == 1
+                and "Backtrace" not in r.stderr)
+        failures += not good
+        print(f"{'ok  ' if good else 'FAIL'} {label}: exit {r.returncode}: {r.stderr.strip()[:200]}")
     if failures:
         sys.exit(1)
 
