@@ -44,7 +44,7 @@ public final class WorkerPool: @unchecked Sendable {
     /// ⌈total / parts⌉ units: empty for workers past the end (5 units on 4 workers take 2, 2, 1
     /// and none, where the unclamped 6..<5 would trap).
     public static func evenShare(_ worker: Int, of total: Int, parts: Int) -> Range<Int> {
-        let size = (total + parts - 1) / max(parts, 1)
+        let parts = max(parts, 1), size = (total + parts - 1) / parts
         return min(total, worker * size)..<min(total, (worker + 1) * size)
     }
 
