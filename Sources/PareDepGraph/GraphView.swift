@@ -22,6 +22,7 @@ struct GraphView {
     init(model: Model, inputShapes: [String: [Int64]]) throws {
         guard var graph = model.graph else { throw PareError(.invalid, "the model has no graph") }
         // Bind user-given input shapes by rewriting the inputs' declared shapes for inference only.
+        try Self.checkGivenShapes(inputShapes, graph: graph)
         for (i, input) in graph.inputs.enumerated() {
             guard let name = input.name, let dims = inputShapes[name] else { continue }
             graph.inputs[i].type = .tensor(input.type?.tensorInfo?.elemType ?? DType.float.rawValue, Shape(known: dims))
@@ -49,6 +50,32 @@ struct GraphView {
         graphInputs = Set(graph.realInputs.compactMap(\.name))
         graphOutputs = Set(graph.outputs.compactMap(\.name))
         opset = model.opsetImports.first { $0.normalizedDomain.isEmpty }?.version ?? 21
+    }
+
+    /// A given shape may only fill in what the model leaves open: it names a real input, has the
+    /// declared rank and agrees with every fixed dimension. Otherwise the analysis would run on
+    /// a graph the model does not describe, and the slimmed model would fail its own check.
+    static func checkGivenShapes(_ given: [String: [Int64]], graph: Graph) throws {
+        let inputs = graph.realInputs
+        for (name, dims) in given.sorted(by: { $0.key < $1.key }) {
+            guard let input = inputs.first(where: { $0.name == name }) else {
+                throw PareError(.usage, place: "input '\(name)'", "the model has no such input",
+                                hint: "its inputs are: \(inputs.compactMap(\.name).joined(separator: ", "))")
+            }
+            guard let declared = input.type?.tensorInfo?.shape else { continue }
+            let text = "[" + declared.dims.map { $0.knownValue.map(String.init) ?? "?" }.joined(separator: ", ") + "]"
+            guard declared.rank == dims.count else {
+                throw PareError(.usage, place: "input '\(name)'",
+                                "a shape of rank \(dims.count) was given; the model declares \(text)", hint: "give one size per axis")
+            }
+            for (axis, (d, g)) in zip(declared.dims, dims).enumerated() {
+                if let fixed = d.knownValue, fixed != g {
+                    throw PareError(.usage, place: "input '\(name)'",
+                                    "axis \(axis) was given as \(g); the model declares \(text)",
+                                    hint: "only the free (?) axes can be set")
+                }
+            }
+        }
     }
 
     /// The storage behind a value: an initializer, or a Constant node's tensor, possibly reached

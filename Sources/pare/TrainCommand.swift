@@ -66,7 +66,12 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try ThreadLimit.check(threads)
         guard epochs >= 1, batch >= 1, threads >= 1 else { throw PareError(.usage, "--epochs, --batch and --threads must be at least 1") }
-        guard lr > 0, lr.isFinite else { throw PareError(.usage, place: "--lr", "the learning rate must be positive") }
+        guard lr > 0, lr.isFinite else { throw PareError(.usage, place: "--lr", "the learning rate must be positive and finite") }
+        // A zero or negative bound would stop training or turn every step uphill (as PyTorch's
+        // clip_grad_norm_ would, silently); NaN would scale nothing.
+        if let clipNorm, !(clipNorm > 0 && clipNorm.isFinite) {
+            throw PareError(.usage, place: "--clip-norm", "the gradient norm bound must be positive and finite, got \(clipNorm)")
+        }
         guard let optimizerKind = TrainingOptions.OptimizerKind(rawValue: optimizer) else {
             throw PareError(.usage, place: "--optimizer", "unknown optimizer '\(optimizer)'", hint: "use sgd or adamw")
         }

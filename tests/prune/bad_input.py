@@ -24,6 +24,12 @@ def main():
     root = next(m for m in prunable["members"] if m["role"] == "producer")
     name, n = root["tensor"], prunable["channels"]
     frozen_member = frozen["members"][0]
+    import onnx  # the model's declared input, to contradict it
+    graph_input = onnx.load(args.model, load_external_data=False).graph.input[0]
+    input_name = graph_input.name
+    declared = [d.dim_value or 1 for d in graph_input.type.tensor_type.shape.dim]
+    wrong_rank = "x".join(map(str, declared[:-1]))
+    wrong_channels = "x".join(map(str, [declared[0], declared[1] + 2] + declared[2:]))
     cases = {
         "unknown tensor": ({"groups": [{"member": "no.such.weight", "remove": [0]}]}, "no group has a member named"),
         "index out of range": ({"groups": [{"member": name, "axis": 0, "remove": [n]}]}, "out of range"),
@@ -56,6 +62,15 @@ def main():
                                               "--keep", name, "-o", out], "kept whole by --keep"),
             ("unreachable FLOPs target", [args.pare, "prune", args.model, "--method", "l2", "--flops-reduction", "0.99",
                                           "--max-ratio", "0.1", "-o", out], "at most"),
+            # --input-shape fills in free axes only (a contradicting one reported an internal error).
+            ("--input-shape for no input", [args.pare, "prune", args.model, "--method", "l2", "--channel-ratio", "0.5",
+                                            "--input-shape", "no_such_input=1x3x16x16", "-o", out], "no such input"),
+            ("--input-shape of the wrong rank", [args.pare, "prune", args.model, "--method", "l2", "--channel-ratio", "0.5",
+                                                 "--input-shape", f"{input_name}={wrong_rank}", "-o", out], "rank"),
+            ("--input-shape against a fixed axis", [args.pare, "prune", args.model, "--method", "l2", "--channel-ratio", "0.5",
+                                                    "--input-shape", f"{input_name}={wrong_channels}", "-o", out], "axis 1"),
+            ("groups: --input-shape for no input", [args.pare, "groups", args.model, "--input-shape", "no_such_input=1x3x16x16"],
+             "no such input"),
         ]
         for label, argv, expect in runs:
             r = subprocess.run(argv, capture_output=True, text=True)

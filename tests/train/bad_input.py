@@ -71,6 +71,8 @@ def main():
         ("missing model", train(path("absent_model.onnx"), "fashion-mnist"), ["absent_model.onnx"]),
         ("unknown schedule", train(CNN, "fashion-mnist", "--schedule", "triangle"), ["--schedule", "triangle"]),
         ("resume from a file that is not a checkpoint", train(CNN, "fashion-mnist", "--resume", CNN), ["fmnist_cnn.onnx"]),
+        ("negative gradient-norm bound", train(CNN, "fashion-mnist", "--clip-norm=-1"), ["--clip-norm", "positive"]),
+        ("NaN gradient-norm bound", train(CNN, "fashion-mnist", "--clip-norm", "nan"), ["--clip-norm", "nan"]),
         ("absurd thread count", train(CNN, "fashion-mnist", "--threads", "100000"), ["--threads", "100000", "256"]),
         ("eval: absurd thread count", [pare, "eval", CNN, "--data", "fashion-mnist", "--threads", "257"], ["--threads", "257"]),
         ("eval: image size does not fit", [pare, "eval", path("size32.onnx"), "--data", "fashion-mnist"], ["--fit"]),
