@@ -54,7 +54,12 @@ struct ConvertCommand: ParsableCommand {
         if output == nil && positionalOutput == nil { throw ValidationError("missing the output file (OUT or -o OUT)") }
         if externalData && inline { throw ValidationError("--external-data and --inline exclude each other") }
         if threshold < 0 { throw ValidationError("--threshold must be 0 or more") }
-        if alignment < 1 { throw ValidationError("--alignment must be at least 1") }
+        // Offsets are padded up to the alignment, so a huge one mostly writes zeros (1 GiB of them
+        // per tensor at 2^30); 16 MiB covers page, huge-page and mapping granularities.
+        if alignment < 1 || alignment > 1 << 24 || alignment & (alignment - 1) != 0 {
+            throw ValidationError("--alignment must be a power of two from 1 to 16777216 (16 MiB), got \(alignment)")
+        }
+        if !(bnEpsilon >= 0 && bnEpsilon.isFinite) { throw ValidationError("--bn-epsilon must be finite and not negative, got \(bnEpsilon)") }
         if into != nil && to != nil { throw ValidationError("--into writes an ONNX model; --to does not apply") }
     }
 

@@ -171,6 +171,45 @@ def into(work, pare_bin):
                   summary[0] if summary else "")
 
 
+def output_options(work, pare_bin):
+    """ONNX output options: --alignment is honoured for every external tensor, and out-of-range
+    values are refused before anything is written (2^46 once trapped and left a temp file)."""
+    import onnx
+    from onnx import helper, numpy_helper
+    folder = os.path.join(work, "options")
+    os.makedirs(folder, exist_ok=True)
+    src = os.path.join(folder, "two_weights.onnx")
+    w1 = numpy_helper.from_array(np.arange(3000, dtype=np.float32).reshape(1000, 3), "w1")
+    w2 = numpy_helper.from_array(np.arange(5000, dtype=np.float32).reshape(5, 1000), "w2")
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2, 5])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [2, 3])
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w2"], ["h"]), helper.make_node("MatMul", ["h", "w1"], ["y"])],
+                              "g", [x], [y], [w1, w2])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), src)
+    out = os.path.join(folder, "aligned.onnx")
+    r = subprocess.run([pare_bin, "convert", src, "-o", out, "--external-data", "--alignment", "65536"],
+                       capture_output=True, text=True, timeout=60)
+    offsets = []
+    if r.returncode == 0:
+        for t in onnx.load(out, load_external_data=False).graph.initializer:
+            offsets += [int(e.value) for e in t.external_data if e.key == "offset"]
+    check("convert --alignment 65536: every external offset aligned", r.returncode == 0 and len(offsets) == 2
+          and all(o % 65536 == 0 for o in offsets), f"offsets {offsets} {r.stderr.strip()[:200]}")
+    for label, extra, needle in [("--alignment 2^46", ["--alignment", str(1 << 46)], "--alignment"),
+                                 ("--alignment 3", ["--alignment", "3"], "power of two"),
+                                 ("--bn-epsilon nan", ["--bn-epsilon", "nan"], "--bn-epsilon"),
+                                 ("--external-data with --inline", ["--inline"], "exclude")]:
+        bad_dir = os.path.join(folder, "bad")
+        os.makedirs(bad_dir, exist_ok=True)
+        for f in os.listdir(bad_dir):
+            os.remove(os.path.join(bad_dir, f))
+        r = subprocess.run([pare_bin, "convert", src, "-o", os.path.join(bad_dir, "out.onnx"), "--external-data"] + extra,
+                           capture_output=True, text=True, timeout=60)
+        left = os.listdir(bad_dir)
+        check(f"convert {label}: refused, nothing written", r.returncode > 0 and needle in r.stderr
+              and not left, f"exit {r.returncode}, left {left}: {r.stderr.strip()[:160]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pare", required=True)
@@ -188,6 +227,7 @@ def main():
             check(f"{name}: round trip", False, str(e))
     casts(args.work, args.pare)
     into(args.work, args.pare)
+    output_options(args.work, args.pare)
     passed = sum(RESULTS)
     print(f"{passed} passed, {len(RESULTS) - passed} failed")
     sys.exit(0 if passed == len(RESULTS) else 1)
