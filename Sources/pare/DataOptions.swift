@@ -23,6 +23,7 @@ struct DataOptions: ParsableArguments {
             throw PareError(.usage, place: "--normalize", "expected MEAN,STD numbers (or per-channel means then stds), got '\(normalize)'")
         }
         let v = values.map { $0! }, half = v.count / 2
+        guard v.allSatisfy(\.isFinite) else { throw PareError(.usage, place: "--normalize", "means and standard deviations must be finite, got '\(normalize)'") }
         guard v[half...].allSatisfy({ $0 > 0 }) else { throw PareError(.usage, place: "--normalize", "standard deviations must be positive") }
         return Normalization(mean: Array(v[..<half]), std: Array(v[half...]))
     }

@@ -24,6 +24,10 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "How many of the largest tensors to list.") var top = 10
     @Flag(help: "List every node of the main graph with its output shape and MACs.") var nodes = false
 
+    func validate() throws {
+        if top < 0 { throw ValidationError("--top must be 0 or more, got \(top)") }
+    }
+
     func run() throws {
         let format = try FormatDetector.detect(path: model)
         if format != .onnx && format != .unknown {

@@ -208,6 +208,8 @@ def output_options(work, pare_bin):
         left = os.listdir(bad_dir)
         check(f"convert {label}: refused, nothing written", r.returncode > 0 and needle in r.stderr
               and not left, f"exit {r.returncode}, left {left}: {r.stderr.strip()[:160]}")
+    r = subprocess.run([pare_bin, "inspect", src, "--top=-1"], capture_output=True, text=True, timeout=60)
+    check("inspect --top -1: refused", r.returncode > 0 and "--top" in r.stderr, f"exit {r.returncode}: {r.stderr.strip()[:160]}")
 
 
 def main():

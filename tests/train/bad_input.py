@@ -75,6 +75,7 @@ def main():
         ("NaN gradient-norm bound", train(CNN, "fashion-mnist", "--clip-norm", "nan"), ["--clip-norm", "nan"]),
         ("absurd thread count", train(CNN, "fashion-mnist", "--threads", "100000"), ["--threads", "100000", "256"]),
         ("eval: absurd thread count", [pare, "eval", CNN, "--data", "fashion-mnist", "--threads", "257"], ["--threads", "257"]),
+        ("eval: NaN normalisation", [pare, "eval", CNN, "--data", "fashion-mnist", "--normalize", "nan,1"], ["--normalize", "finite"]),
         ("eval: image size does not fit", [pare, "eval", path("size32.onnx"), "--data", "fashion-mnist"], ["--fit"]),
         ("eval: missing data file", [pare, "eval", CNN, "--data", "npz:" + path("absent.npz")], ["absent.npz"]),
     ]
