@@ -150,6 +150,26 @@ public final class AtomicFileWriter {
         }
     }
 
+    /// Throws unless `path` could be written later: not an existing folder, and in a folder that
+    /// exists and is writable. For commands that work for a long time before they write (a
+    /// training run), so a typo in the output path fails at once rather than after the work.
+    public static func checkDestination(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+            throw PareError(.usage, file: path, "is a folder, not a file", hint: "name the file to write, e.g. \(path)/model.onnx")
+        }
+        let folder = Self.folder(of: path)
+        guard stat(folder, &info) == 0 else {
+            throw PareError(.io, file: path, "cannot write here: \(folder): \(MappedFile.errnoText())", hint: "create the folder first")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw PareError(.io, file: path, "cannot write here: \(folder) is not a folder")
+        }
+        guard access(folder, W_OK) == 0 else {
+            throw PareError(.io, file: path, "cannot write here: \(folder) is not writable (\(MappedFile.errnoText()))")
+        }
+    }
+
     public static func folder(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let f = String(path[..<slash])

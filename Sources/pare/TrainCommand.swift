@@ -103,7 +103,8 @@ struct TrainCommand: ParsableCommand {
             try plan.validate()
             return plan
         }
-        if let checkpointDir { try Self.makeDirectory(checkpointDir) }
+        try AtomicFileWriter.checkDestination(output)
+        if let checkpointDir { try Self.makeDirectory(checkpointDir, purpose: "checkpoint folder") }
         let trainer = try Trainer(session: session, train: trainPlan, test: testPlan, options: options)
         if fromScratch && checkpoint == nil { session.reinitialize(seed: seed) }
         if let checkpoint, let resume {
@@ -111,7 +112,7 @@ struct TrainCommand: ParsableCommand {
             FileHandleStderr.write("pare: resuming after epoch \(checkpoint.epoch) (step \(checkpoint.step)) from \(resume)\n")
         }
         if let trace {
-            try Self.makeDirectory(trace)
+            try Self.makeDirectory(trace, purpose: "trace folder")
             let recorder = StepTrace(directory: trace, session: session)
             let parameters = session.parameters
             trainer.stepObserver = { step, result, gradients, tape in
@@ -158,11 +159,24 @@ struct TrainCommand: ParsableCommand {
         try writer.commit()
     }
 
-    static func makeDirectory(_ path: String) throws {
+    /// Creates `path` and any missing parents. Foundation's own error here is a generic Cocoa
+    /// code, so the failure names the part of the path that is in the way instead.
+    static func makeDirectory(_ path: String, purpose: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw PareError(.usage, file: path, "cannot be the \(purpose): it is a file") }
+            return
+        }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw PareError(.io, file: path, "cannot create the checkpoint folder: \(error.localizedDescription)")
+            var ancestor = AtomicFileWriter.folder(of: path)
+            while !FileManager.default.fileExists(atPath: ancestor, isDirectory: &isFolder) && ancestor != "/" && ancestor != "." {
+                ancestor = AtomicFileWriter.folder(of: ancestor)
+            }
+            let reason = !isFolder.boolValue ? "\(ancestor) is a file, not a folder"
+                : !FileManager.default.isWritableFile(atPath: ancestor) ? "\(ancestor) is not writable" : error.localizedDescription
+            throw PareError(.io, file: path, "cannot create the \(purpose): \(reason)")
         }
     }
 }
