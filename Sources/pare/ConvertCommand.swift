@@ -72,6 +72,7 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
+        try AtomicFileWriter.checkDestination(destination)
         if let into { return try runInto(model: into) }
         let format = try FormatDetector.detect(path: input)
         let target = to ?? WeightsFormat.fromExtension(destination)

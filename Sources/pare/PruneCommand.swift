@@ -86,6 +86,7 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
+        try AtomicFileWriter.checkDestination(output)
         let loaded = try ONNXReader.read(path: model)
         try Validation.requireValid(loaded, force: force, doing: "prune")
         let source: PruneRequest.Source

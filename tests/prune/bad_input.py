@@ -69,6 +69,8 @@ def main():
                                                  "--input-shape", f"{input_name}={wrong_rank}", "-o", out], "rank"),
             ("--input-shape against a fixed axis", [args.pare, "prune", args.model, "--method", "l2", "--channel-ratio", "0.5",
                                                     "--input-shape", f"{input_name}={wrong_channels}", "-o", out], "axis 1"),
+            ("output is a folder", [args.pare, "prune", args.model, "--method", "l2", "--channel-ratio", "0.5", "-o", work],
+             "is a folder"),
             ("groups: --input-shape for no input", [args.pare, "groups", args.model, "--input-shape", "no_such_input=1x3x16x16"],
              "no such input"),
         ]
