@@ -19,7 +19,9 @@ public final class MappedFile: @unchecked Sendable {
     /// like /dev/zero cannot make Pare read forever.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever; it
+        // changes nothing for the regular files that are all this accepts.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw PareError(.io, file: path, Self.errnoText(), hint: "check the path and its permissions") }
         var st = stat()
         guard fstat(fd, &st) == 0 else { close(fd); throw PareError(.io, file: path, Self.errnoText()) }

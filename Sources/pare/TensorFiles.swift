@@ -51,7 +51,9 @@ enum TensorFiles {
         guard FileManager.default.fileExists(atPath: path) else {
             throw PareError(.unreadable, file: path, "no such file")
         }
-        let head = FileHandle(forReadingAtPath: path)?.readData(ofLength: 6) ?? Data()
+        // Mapped, not opened as a FileHandle: that refuses FIFOs and devices instead of blocking on them.
+        let mapped = try MappedFile(path: path)
+        let head = withExtendedLifetime(mapped) { Array(mapped.bytes.prefix(6)) }
         if head.starts(with: [0x93] + Array("NUMPY".utf8)) {
             let set = try NpyReader.read(path: path)
             let w = set.tensors[0]

@@ -44,6 +44,9 @@ def main():
     np.save(os.path.join(work, "double.npy"), np.zeros((1, 2, 4, 4), np.float64))
     np.save(os.path.join(work, "wrong_shape.npy"), np.zeros((1, 3, 4, 4), np.float32))
     open(os.path.join(work, "garbage.npy"), "wb").write(b"\x93NUMPY\x01\x00garbage")
+    fifo = os.path.join(work, "fifo")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
     # Hostile values in otherwise well-formed graphs: each must be refused with the node named
     # (run with --force, since onnx's checker would already reject some of them).
     hostile = {}
@@ -73,6 +76,9 @@ def main():
         ("custom domain", [custom, "--input", f"x={work}/good.npy"], ["fancy_node", "com.example"]),
         ("channel mismatch", [mismatch, "--input", f"x={work}/good.npy"], ["conv_bad", "channels"]),
         ("bad NAME=FILE", [ok_model, "--input", "x"], ["NAME=FILE"]),
+        # A FIFO has no writer: opening it for reading would block forever.
+        ("FIFO as the input file", [ok_model, "--input", f"x={fifo}"], ["fifo", "regular file"]),
+        ("FIFO as the model", [fifo, "--input", f"x={work}/good.npy"], ["fifo", "regular file"]),
         ("huge ConstantOfShape", [hostile["huge_constant"], "--force"], ["fill_node", "exceed"]),
         ("infinite Resize scale", [hostile["inf_scales"], "--force", "--input", f"x={work}/good.npy"], ["resize_node", "scales"]),
         ("zero pooling stride", [hostile["zero_stride"], "--force", "--input", f"x={work}/good.npy"], ["pool_node", "positive"]),
