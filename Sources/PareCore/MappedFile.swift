@@ -27,7 +27,7 @@ public final class MappedFile: @unchecked Sendable {
         guard fstat(fd, &st) == 0 else { close(fd); throw PareError(.io, file: path, Self.errnoText()) }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw PareError(.unreadable, file: path, "not a regular file", hint: "name a model file")
+            throw PareError(.unreadable, file: path, "not a regular file", hint: "name an ordinary file, not a folder, device or pipe")
         }
         descriptor = fd
         let size = Int(st.st_size)
