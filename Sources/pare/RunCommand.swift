@@ -47,7 +47,7 @@ struct RunCommand: ParsableCommand {
         let session = try InferenceSession(model: loaded.model, path: model, threads: threads)
         let feeds = try TensorFiles.feeds(inputs, session: session)
         let outputs = try session.run(feeds)
-        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        try Folders.make(outputDir, purpose: "output folder")
         var used = Set<String>()
         for name in session.outputNames {
             guard let value = outputs[name] else { continue }

@@ -104,7 +104,7 @@ struct TrainCommand: ParsableCommand {
             return plan
         }
         try AtomicFileWriter.checkDestination(output)
-        if let checkpointDir { try Self.makeDirectory(checkpointDir, purpose: "checkpoint folder") }
+        if let checkpointDir { try Folders.make(checkpointDir, purpose: "checkpoint folder") }
         let trainer = try Trainer(session: session, train: trainPlan, test: testPlan, options: options)
         if fromScratch && checkpoint == nil { session.reinitialize(seed: seed) }
         if let checkpoint, let resume {
@@ -112,7 +112,7 @@ struct TrainCommand: ParsableCommand {
             FileHandleStderr.write("pare: resuming after epoch \(checkpoint.epoch) (step \(checkpoint.step)) from \(resume)\n")
         }
         if let trace {
-            try Self.makeDirectory(trace, purpose: "trace folder")
+            try Folders.make(trace, purpose: "trace folder")
             let recorder = StepTrace(directory: trace, session: session)
             let parameters = session.parameters
             trainer.stepObserver = { step, result, gradients, tape in
@@ -157,26 +157,5 @@ struct TrainCommand: ParsableCommand {
         let writer = try AtomicFileWriter(destination: path)
         try writer.write(Array((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8))
         try writer.commit()
-    }
-
-    /// Creates `path` and any missing parents. Foundation's own error here is a generic Cocoa
-    /// code, so the failure names the part of the path that is in the way instead.
-    static func makeDirectory(_ path: String, purpose: String) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw PareError(.usage, file: path, "cannot be the \(purpose): it is a file") }
-            return
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            var ancestor = AtomicFileWriter.folder(of: path)
-            while !FileManager.default.fileExists(atPath: ancestor, isDirectory: &isFolder) && ancestor != "/" && ancestor != "." {
-                ancestor = AtomicFileWriter.folder(of: ancestor)
-            }
-            let reason = !isFolder.boolValue ? "\(ancestor) is a file, not a folder"
-                : !FileManager.default.isWritableFile(atPath: ancestor) ? "\(ancestor) is not writable" : error.localizedDescription
-            throw PareError(.io, file: path, "cannot create the \(purpose): \(reason)")
-        }
     }
 }

@@ -100,6 +100,12 @@ def main():
                 and not written and "Backtrace" not in r.stderr)
         failures += not good
         print(f"{'ok  ' if good else 'FAIL'} {label}: exit {r.returncode}: {' | '.join(lines)[:200]}")
+    # run: an --output-dir that is a file (Foundation's error for it was a raw Cocoa code)
+    r = subprocess.run([pare, "run", ok_model, "--input", f"x={work}/good.npy", "--output-dir", f"{work}/good.npy"],
+                       capture_output=True, text=True, timeout=60)
+    good = r.returncode > 0 and "output folder" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    failures += not good
+    print(f"{'ok  ' if good else 'FAIL'} output folder is a file: exit {r.returncode}: {r.stderr.strip()[:200]}")
     # bench: a free non-batch dimension needs --shape; inputs larger than any machine's memory
     # (which once ended in an allocation trap), absurd thread counts and zero dims are refused.
     bench_cases = [
