@@ -65,6 +65,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try ThreadLimit.check(threads)
+        // The output path before anything slow (loading data, building the session).
+        try AtomicFileWriter.checkDestination(output)
         guard epochs >= 1, batch >= 1, threads >= 1 else { throw PareError(.usage, "--epochs, --batch and --threads must be at least 1") }
         guard lr > 0, lr.isFinite else { throw PareError(.usage, place: "--lr", "the learning rate must be positive and finite") }
         // A zero or negative bound would stop training or turn every step uphill (as PyTorch's
@@ -103,7 +105,6 @@ struct TrainCommand: ParsableCommand {
             try plan.validate()
             return plan
         }
-        try AtomicFileWriter.checkDestination(output)
         if let checkpointDir { try Folders.make(checkpointDir, purpose: "checkpoint folder") }
         let trainer = try Trainer(session: session, train: trainPlan, test: testPlan, options: options)
         if fromScratch && checkpoint == nil { session.reinitialize(seed: seed) }
