@@ -153,10 +153,11 @@ public final class AtomicFileWriter {
     /// Throws unless `path` could be written later: not an existing folder, and in a folder that
     /// exists and is writable. For commands that work for a long time before they write (a
     /// training run), so a typo in the output path fails at once rather than after the work.
-    public static func checkDestination(_ path: String) throws {
+    /// `example` is a file name the hint suggests when `path` is a folder.
+    public static func checkDestination(_ path: String, example: String = "model.onnx") throws {
         var info = stat()
         if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-            throw PareError(.usage, file: path, "is a folder, not a file", hint: "name the file to write, e.g. \(path)/model.onnx")
+            throw PareError(.usage, file: path, "is a folder, not a file", hint: "name the file to write, e.g. \(path)/\(example)")
         }
         let folder = Self.folder(of: path)
         guard stat(folder, &info) == 0 else {

@@ -73,6 +73,11 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try AtomicFileWriter.checkDestination(destination)
+        // The input is never touched (see the discussion above); an --into model may be updated in place.
+        try DistinctFiles.check(outputs: [.init(output == nil ? "OUT" : "-o", destination)],
+                                inputs: [.init("the input", input)] + (into.map { [.init("--into", $0)] } ?? []),
+                                inPlace: [DistinctFiles.pairKey(output == nil ? "OUT" : "-o", "--into")],
+                                hint: "convert to a new file; the input is never replaced")
         if let into { return try runInto(model: into) }
         let format = try FormatDetector.detect(path: input)
         let target = to ?? WeightsFormat.fromExtension(destination)

@@ -87,6 +87,11 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         try AtomicFileWriter.checkDestination(output)
+        if let report { try AtomicFileWriter.checkDestination(report, example: "report.json") }
+        // `-o` may replace the model it is made from (the write is atomic); nothing else may.
+        try DistinctFiles.check(outputs: [.init("-o", output)] + (report.map { [.init("--report", $0)] } ?? []),
+                                inputs: [.init("the model", model)] + (plan.map { [.init("--plan", $0)] } ?? []),
+                                inPlace: [DistinctFiles.pairKey("-o", "the model")])
         let loaded = try ONNXReader.read(path: model)
         try Validation.requireValid(loaded, force: force, doing: "prune")
         let source: PruneRequest.Source

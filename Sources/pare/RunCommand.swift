@@ -46,14 +46,21 @@ struct RunCommand: ParsableCommand {
         try Validation.requireValid(loaded, force: force, doing: "run")
         let session = try InferenceSession(model: loaded.model, path: model, threads: threads)
         let feeds = try TensorFiles.feeds(inputs, session: session)
-        let outputs = try session.run(feeds)
-        try Folders.make(outputDir, purpose: "output folder")
+        // Where each output goes, known before running so that an output file named like one
+        // of the inputs (`--input x=logits.npy` for an output `logits`) is refused, not replaced.
         var used = Set<String>()
-        for name in session.outputNames {
-            guard let value = outputs[name] else { continue }
+        let destinations = session.outputNames.map { name -> (name: String, path: String) in
             var file = TensorFiles.fileName(for: name)
             while !used.insert(file).inserted { file = "_" + file }
-            let path = (outputDir as NSString).appendingPathComponent(file)
+            return (name, (outputDir as NSString).appendingPathComponent(file))
+        }
+        let inputFiles = inputs.compactMap { $0.split(separator: "=", maxSplits: 1).last.map { DistinctFiles.Role("the input file", String($0)) } }
+        try DistinctFiles.check(outputs: destinations.map { .init("output '\($0.name)'", $0.path) },
+                                inputs: [.init("the model", model)] + inputFiles, hint: "write the outputs elsewhere with --output-dir")
+        let outputs = try session.run(feeds)
+        try Folders.make(outputDir, purpose: "output folder")
+        for (name, path) in destinations {
+            guard let value = outputs[name] else { continue }
             try TensorFiles.write(value, name: name, to: path)
             print("\(name): \(value.kind.rawValue) \(value.shape) → \(path)")
         }

@@ -67,6 +67,14 @@ struct TrainCommand: ParsableCommand {
         try ThreadLimit.check(threads)
         // The output path before anything slow (loading data, building the session).
         try AtomicFileWriter.checkDestination(output)
+        let logPath = metrics ?? (output.hasSuffix(".onnx") ? String(output.dropLast(5)) : output) + ".metrics.jsonl"
+        try AtomicFileWriter.checkDestination(logPath, example: "metrics.jsonl")
+        // `-o` may replace the model being trained (the write is atomic); the log may replace
+        // nothing, or a whole run would end by destroying the model, the data or the checkpoint.
+        let npz = dataOptions.data.hasPrefix("npz:") ? [DistinctFiles.Role("the --data file", String(dataOptions.data.dropFirst(4)))] : []
+        try DistinctFiles.check(outputs: [.init("-o", output), .init(metrics == nil ? "the metrics log" : "--metrics", logPath)],
+                                inputs: [.init("the model", model)] + (resume.map { [.init("--resume", $0)] } ?? []) + npz,
+                                inPlace: [DistinctFiles.pairKey("-o", "the model")])
         guard epochs >= 1, batch >= 1, threads >= 1 else { throw PareError(.usage, "--epochs, --batch and --threads must be at least 1") }
         guard lr > 0, lr.isFinite else { throw PareError(.usage, place: "--lr", "the learning rate must be positive and finite") }
         // A zero or negative bound would stop training or turn every step uphill (as PyTorch's
@@ -120,7 +128,6 @@ struct TrainCommand: ParsableCommand {
                 try recorder.write(step: step, result: result, gradients: gradients, tape: tape, parameters: parameters)
             }
         }
-        let logPath = metrics ?? (output.hasSuffix(".onnx") ? String(output.dropLast(5)) : output) + ".metrics.jsonl"
         FileHandleStderr.write("pare: training \(session.parameters.count) tensors "
                                + "(\(session.parameters.reduce(0) { $0 + $1.value.count }) weights) on \(train.count) \(train.source) images, "
                                + "\(trainer.stepsPerEpoch) steps per epoch, \(threads) thread(s)\n")
@@ -134,8 +141,10 @@ struct TrainCommand: ParsableCommand {
                                    + "\(Int(metrics.imagesPerSecond)) img/s\n")
             try? Self.writeLog(trainer.log, to: logPath)
         })
-        try Self.writeLog(trainer.log, to: logPath)
+        // The model first: it is what the run was for, and a log that cannot be written then
+        // costs nothing else.
         let written = try ONNXWriter.write(session.exportModel(), to: output, resolver: ExternalDataResolver(modelPath: model))
+        try Self.writeLog(trainer.log, to: logPath)
         print("wrote \(output) (\(written.modelBytes) bytes); metrics in \(logPath)")
     }
 

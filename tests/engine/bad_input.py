@@ -106,6 +106,18 @@ def main():
     good = r.returncode > 0 and "output folder" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     failures += not good
     print(f"{'ok  ' if good else 'FAIL'} output folder is a file: exit {r.returncode}: {r.stderr.strip()[:200]}")
+    # run: an output named like an input file replaced that file (the model's output is 'y').
+    clash = os.path.join(work, "clash")
+    os.makedirs(clash, exist_ok=True)
+    np.save(os.path.join(clash, "y.npy"), np.ones((1, 2, 4, 4), np.float32))
+    before = open(os.path.join(clash, "y.npy"), "rb").read()
+    r = subprocess.run([pare, "run", ok_model, "--input", f"x={clash}/y.npy", "--output-dir", clash],
+                       capture_output=True, text=True, timeout=60)
+    intact = open(os.path.join(clash, "y.npy"), "rb").read() == before
+    good = (r.returncode > 0 and "output 'y'" in r.stderr and "--output-dir" in r.stderr and intact
+            and len(r.stderr.strip().splitlines()) == 1)
+    failures += not good
+    print(f"{'ok  ' if good else 'FAIL'} output file is an input file: exit {r.returncode}: {r.stderr.strip()[:200]}")
     # bench: a free non-batch dimension needs --shape; inputs larger than any machine's memory
     # (which once ended in an allocation trap), absurd thread counts and zero dims are refused.
     bench_cases = [

@@ -208,6 +208,14 @@ def output_options(work, pare_bin):
         left = os.listdir(bad_dir)
         check(f"convert {label}: refused, nothing written", r.returncode > 0 and needle in r.stderr
               and not left, f"exit {r.returncode}, left {left}: {r.stderr.strip()[:160]}")
+    # The input is never touched: converting onto it is refused (it was replaced, exit 0).
+    with open(src, "rb") as f:
+        before = f.read()
+    r = subprocess.run([pare_bin, "convert", src, "-o", src, "--external-data"], capture_output=True, text=True, timeout=60)
+    with open(src, "rb") as f:
+        intact = f.read() == before
+    check("convert onto its own input: refused, input unchanged", r.returncode > 0 and "is also the input" in r.stderr and intact
+          and not os.path.exists(src + ".data"), f"exit {r.returncode}: {r.stderr.strip()[:160]}")
     r = subprocess.run([pare_bin, "inspect", src, "--top=-1"], capture_output=True, text=True, timeout=60)
     check("inspect --top -1: refused", r.returncode > 0 and "--top" in r.stderr, f"exit {r.returncode}: {r.stderr.strip()[:160]}")
 

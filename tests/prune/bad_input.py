@@ -44,6 +44,11 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory() as work:
         out = os.path.join(work, "out.onnx")
+        model_copy = os.path.join(work, "model_copy.onnx")
+        with open(args.model, "rb") as f:
+            model_bytes = f.read()
+        with open(model_copy, "wb") as f:
+            f.write(model_bytes)
         runs = []
         for k, (label, (plan, expect)) in enumerate(cases.items()):
             path = os.path.join(work, f"plan{k}.json")
@@ -71,6 +76,14 @@ def main():
                                                     "--input-shape", f"{input_name}={wrong_channels}", "-o", out], "axis 1"),
             ("output is a folder", [args.pare, "prune", args.model, "--method", "l2", "--channel-ratio", "0.5", "-o", work],
              "is a folder"),
+            # A report on top of another file replaced it (the model itself, quietly); one that
+            # could not be written failed only after the pruned model was written.
+            ("--report names the model", [args.pare, "prune", model_copy, "--method", "l2", "--channel-ratio", "0.5",
+                                          "--report", model_copy, "-o", out], "is also the model"),
+            ("--report names the output", [args.pare, "prune", args.model, "--method", "l2", "--channel-ratio", "0.5",
+                                           "--report", out, "-o", out], "is also -o"),
+            ("--report is a folder", [args.pare, "prune", args.model, "--method", "l2", "--channel-ratio", "0.5",
+                                      "--report", work, "-o", out], "is a folder"),
             ("groups: --input-shape for no input", [args.pare, "groups", args.model, "--input-shape", "no_such_input=1x3x16x16"],
              "no such input"),
         ]
@@ -82,6 +95,11 @@ def main():
             print(f"{'ok  ' if ok else 'FAIL'} {label}: exit {r.returncode}: {lines[0] if lines else '(nothing on stderr)'}")
             passed += ok
             failed += not ok
+        with open(model_copy, "rb") as f:
+            intact = f.read() == model_bytes
+        print(f"{'ok  ' if intact else 'FAIL'} the model named by --report is unchanged")
+        passed += intact
+        failed += not intact
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -54,6 +54,11 @@ def main():
     np.savez(path("count_mismatch.npz"), x=np.zeros((8, 1, 28, 28), np.uint8), y=np.zeros(5, np.int64))
 
     out = path("out.onnx")
+    cnn_copy = path("cnn_copy.onnx")
+    with open(CNN, "rb") as f:
+        cnn_bytes = f.read()
+    with open(cnn_copy, "wb") as f:
+        f.write(cnn_bytes)
     train = lambda model, data, *extra: [pare, "train", model, "--data", data, "-o", out, *extra]
     cases = [
         ("image size does not fit", train(path("size32.onnx"), "fashion-mnist"), ["32×32", "28×28", "--fit"]),
@@ -80,6 +85,13 @@ def main():
          ["absent_dir", "create the folder"]),
         ("checkpoint folder under a file", train(CNN, "fashion-mnist", "--checkpoint-dir", CNN + "/ck"),
          ["checkpoint folder", "not a folder"]),
+        # A metrics log on another file replaced it after the first epoch (the model itself,
+        # quietly); one that could not be written lost the whole run at the end.
+        ("metrics log names the model", train(cnn_copy, "fashion-mnist", "--metrics", cnn_copy), ["--metrics", "is also the model"]),
+        ("metrics log names the output", train(CNN, "fashion-mnist", "--metrics", out), ["--metrics", "is also -o"]),
+        ("metrics log names the data", train(CNN, "npz:" + path("no_y.npz"), "--metrics", path("no_y.npz")),
+         ["--metrics", "is also the --data file"]),
+        ("metrics log is a folder", train(CNN, "fashion-mnist", "--metrics", work), ["folder", "metrics.jsonl"]),
         ("eval: NaN normalisation", [pare, "eval", CNN, "--data", "fashion-mnist", "--normalize", "nan,1"], ["--normalize", "finite"]),
         ("eval: image size does not fit", [pare, "eval", path("size32.onnx"), "--data", "fashion-mnist"], ["--fit"]),
         ("eval: missing data file", [pare, "eval", CNN, "--data", "npz:" + path("absent.npz")], ["absent.npz"]),
@@ -108,6 +120,8 @@ def main():
         status = "ok  " if not problems else "FAIL"
         print(f"{status} {name}: {run.stderr.strip()[:200]}" + (f"  <- {'; '.join(problems)}" if problems else ""))
         failures += bool(problems)
+    with open(cnn_copy, "rb") as f:
+        assert f.read() == cnn_bytes, "the model named by --metrics was changed"
     assert failures == 0, f"{failures} of {len(cases)} bad-input cases misbehaved"
     print(f"bad input: ok ({len(cases)} cases)")
 
