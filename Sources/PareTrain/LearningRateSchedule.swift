@@ -30,14 +30,14 @@ public struct LearningRateSchedule: Sendable, Equatable {
         guard baseRate > 0, baseRate.isFinite else { throw OptimizerError.invalid("the learning rate must be positive") }
         guard totalSteps > 0 else { throw OptimizerError.invalid("a schedule needs at least one step") }
         guard warmupSteps >= 0, warmupSteps <= totalSteps else {
-            throw OptimizerError.invalid("warm-up (\(warmupSteps) steps) must fit in the run (\(totalSteps) steps)")
+            throw OptimizerError.invalid("warm-up (\(warmupSteps) steps) must fit in the run (\(totalSteps) steps); shorten --warmup or train for more iterations")
         }
         if case let .oneCycle(pct, div, finalDiv, _, _) = shape {
             guard pct > 0, pct < 1, div > 0, finalDiv > 0 else {
                 throw OptimizerError.invalid("one-cycle needs 0 < pct_start < 1 and positive division factors")
             }
             guard Int(pct * Double(totalSteps)) >= 2 else {
-                throw OptimizerError.invalid("one-cycle needs at least 2 warm-up iterations; train longer or raise pct_start")
+                throw OptimizerError.invalid("one-cycle needs at least 2 iterations in its rising phase (\(Int(pct * 100))% of the \(totalSteps)-step run); train for more iterations (a longer run or a smaller --batch)")
             }
         }
         if case let .multiStep(milestones, gamma) = shape {

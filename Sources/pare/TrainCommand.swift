@@ -82,6 +82,10 @@ struct TrainCommand: ParsableCommand {
         if let clipNorm, !(clipNorm > 0 && clipNorm.isFinite) {
             throw PareError(.usage, place: "--clip-norm", "the gradient norm bound must be positive and finite, got \(clipNorm)")
         }
+        guard warmup >= 0 else { throw PareError(.usage, place: "--warmup", "the warm-up must be 0 or more iterations, got \(warmup)") }
+        for (flag, value) in [("--momentum", momentum), ("--weight-decay", weightDecay)] where !(value >= 0 && value.isFinite) {
+            throw PareError(.usage, place: flag, "must be finite and not negative, got \(value)")
+        }
         guard let optimizerKind = TrainingOptions.OptimizerKind(rawValue: optimizer) else {
             throw PareError(.usage, place: "--optimizer", "unknown optimizer '\(optimizer)'", hint: "use sgd or adamw")
         }

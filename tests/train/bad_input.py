@@ -92,6 +92,13 @@ def main():
         ("metrics log names the data", train(CNN, "npz:" + path("no_y.npz"), "--metrics", path("no_y.npz")),
          ["--metrics", "is also the --data file"]),
         ("metrics log is a folder", train(CNN, "fashion-mnist", "--metrics", work), ["folder", "metrics.jsonl"]),
+        # Checked with the other options now; they were found only after loading the data (the
+        # warm-up one under a generic "Error:"), and a NaN momentum was called negative.
+        ("negative warm-up", train(CNN, "fashion-mnist", "--warmup=-5"), ["--warmup", "-5"]),
+        ("warm-up longer than the run", train(CNN, "fashion-mnist", "--limit", "640", "--warmup", "100"), ["warm-up", "--warmup"]),
+        ("one-cycle run too short to ramp", train(CNN, "fashion-mnist", "--limit", "128", "--schedule", "onecycle"),
+         ["one-cycle", "more iterations"]),
+        ("NaN momentum", train(CNN, "fashion-mnist", "--momentum", "nan"), ["--momentum", "nan"]),
         ("eval: NaN normalisation", [pare, "eval", CNN, "--data", "fashion-mnist", "--normalize", "nan,1"], ["--normalize", "finite"]),
         ("eval: image size does not fit", [pare, "eval", path("size32.onnx"), "--data", "fashion-mnist"], ["--fit"]),
         ("eval: missing data file", [pare, "eval", CNN, "--data", "npz:" + path("absent.npz")], ["absent.npz"]),

@@ -86,6 +86,9 @@ public final class Trainer {
             case .adamw:
                 adamw = try AdamW(weightDecay: options.weightDecay)
             }
+            // The schedule is made again when the run starts; made here, a warm-up longer than
+            // the run or a one-cycle too short to ramp is reported before any work.
+            _ = try options.makeSchedule(totalSteps: options.epochs * train.batchCount)
         } catch let e as OptimizerError {
             throw PareError(.usage, "\(e)")
         }
