@@ -11,8 +11,22 @@ import Darwin
 ///
 /// Writing is streamed through a fixed buffer, so writing a model never needs a second in-memory
 /// copy of it.
+///
+/// A destination that already exists as a character device or a pipe (`-o /dev/null`, a FIFO a
+/// reader is waiting on) cannot be replaced by renaming: that would swap the device or pipe for a
+/// regular file (as root, /dev/null itself). Such a destination is written straight through
+/// instead; atomicity means nothing there. Block devices and sockets are refused.
 public final class AtomicFileWriter {
+    /// How a destination path can be written.
+    public enum DestinationKind: Equatable, Sendable {
+        /// A regular file, or nothing yet: written atomically through a temporary file.
+        case file
+        /// An existing character device or pipe: written straight through.
+        case stream
+    }
+
     public let destination: String
+    /// Empty when writing straight through to a device or pipe.
     private let temporaryPath: String
     private var fd: Int32
     private var buffer: UnsafeMutableRawBufferPointer
@@ -29,6 +43,19 @@ public final class AtomicFileWriter {
 
     public init(destination: String, bufferSize: Int = 1 << 20) throws {
         self.destination = destination
+        if try Self.kind(of: destination) == .stream {
+            // O_NONBLOCK for the open only: a pipe nobody reads would otherwise block it forever.
+            let fd = open(destination, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
+            guard fd >= 0 else {
+                let reason = errno == ENXIO ? "no process is reading this pipe" : MappedFile.errnoText()
+                throw PareError(.io, file: destination, "cannot open for writing: \(reason)")
+            }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            self.fd = fd
+            self.temporaryPath = ""
+            self.buffer = .allocate(byteCount: bufferSize, alignment: 64)
+            return
+        }
         let folder = Self.folder(of: destination)
         var template = Array("\(folder)/.\(Self.baseName(of: destination)).pare-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -99,6 +126,12 @@ public final class AtomicFileWriter {
     /// Flushes, fsyncs and renames the temporary file over the destination.
     public func commit() throws {
         try flushBuffer()
+        if temporaryPath.isEmpty {
+            close(fd)
+            fd = -1
+            finished = true
+            return
+        }
         guard fsync(fd) == 0 else { let e = MappedFile.errnoText(); abandon(); throw PareError(.io, file: destination, "fsync failed: \(e)") }
         fchmod(fd, 0o644)
         close(fd)
@@ -118,8 +151,21 @@ public final class AtomicFileWriter {
     /// Drops the temporary file; the destination is left as it was.
     public func abandon() {
         if fd >= 0 { close(fd); fd = -1 }
-        unlink(temporaryPath)
+        if !temporaryPath.isEmpty { unlink(temporaryPath) }
         finished = true
+    }
+
+    /// How `path` would be written; throws for a block device or a socket, which no command
+    /// should write a model over.
+    public static func kind(of path: String) throws -> DestinationKind {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .file }
+        switch info.st_mode & S_IFMT {
+        case S_IFCHR, S_IFIFO: return .stream
+        case S_IFBLK: throw PareError(.usage, file: path, "is a block device, not a file", hint: "name a file to write")
+        case S_IFSOCK: throw PareError(.usage, file: path, "is a socket, not a file", hint: "name a file to write")
+        default: return .file
+        }
     }
 
     private func flushBuffer() throws {
@@ -159,6 +205,7 @@ public final class AtomicFileWriter {
         if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
             throw PareError(.usage, file: path, "is a folder, not a file", hint: "name the file to write, e.g. \(path)/\(example)")
         }
+        if try kind(of: path) == .stream { return }
         let folder = Self.folder(of: path)
         guard stat(folder, &info) == 0 else {
             throw PareError(.io, file: path, "cannot write here: \(folder): \(MappedFile.errnoText())", hint: "create the folder first")

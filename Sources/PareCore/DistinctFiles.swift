@@ -23,7 +23,8 @@ public enum DistinctFiles {
     public static func check(outputs: [Role], inputs: [Role], inPlace: Set<String> = [], hint: String? = nil) throws {
         var seen: [(role: Role, identity: String)] = []
         for input in inputs { seen.append((input, identity(of: input.path))) }
-        for output in outputs {
+        // A device or pipe is written through, never replaced: two outputs may share /dev/null.
+        for output in outputs where (try? AtomicFileWriter.kind(of: output.path)) != .stream {
             let id = identity(of: output.path)
             if let clash = seen.first(where: { $0.identity == id && !inPlace.contains(pairKey(output.label, $0.role.label)) }) {
                 let what = clash.role.label == output.label ? "is named twice" : "is also \(clash.role.label)"

@@ -102,8 +102,11 @@ public enum NpzWriter {
 
     /// An empty file in the destination's folder, created exclusively (mkstemp), so that the
     /// final rename stays within one file system and cannot be redirected by a planted symlink.
+    /// A device or pipe destination (`-o /dev/null`) cannot be renamed over: the archive is then
+    /// built in the system's temporary folder and copied into it.
     private static func temporaryFile(for path: String) throws -> String {
-        let folder = AtomicFileWriter.folder(of: path)
+        let folder = try AtomicFileWriter.kind(of: path) == .stream
+            ? (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") : AtomicFileWriter.folder(of: path)
         var template = Array("\(folder)/.\(AtomicFileWriter.baseName(of: path)).pare-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
@@ -116,6 +119,11 @@ public enum NpzWriter {
 
     /// Makes the finished temporary file durable, then moves it over the destination.
     private static func publish(_ temporary: String, as path: String) throws {
+        if try AtomicFileWriter.kind(of: path) == .stream {
+            try copy(temporary, into: path)
+            unlink(temporary)
+            return
+        }
         chmod(temporary, 0o644)
         let fd = open(temporary, O_RDONLY | O_CLOEXEC)
         guard fd >= 0, fsync(fd) == 0 else {
@@ -128,5 +136,22 @@ public enum NpzWriter {
         }
         let dir = open(AtomicFileWriter.folder(of: path), O_RDONLY | O_DIRECTORY)
         if dir >= 0 { fsync(dir); close(dir) }
+    }
+
+    /// Streams the finished archive into a device or pipe.
+    private static func copy(_ temporary: String, into path: String) throws {
+        let source = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw PareError(.io, file: path, "cannot reopen the finished archive: \(MappedFile.errnoText())") }
+        defer { close(source) }
+        let out = try AtomicFileWriter(destination: path)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(source, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw PareError(.io, file: path, "cannot read the finished archive: \(MappedFile.errnoText())") }
+            if n == 0 { break }
+            try chunk.withUnsafeBytes { try out.write(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+        }
+        try out.commit()
     }
 }

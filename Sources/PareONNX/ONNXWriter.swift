@@ -45,6 +45,7 @@ public enum ONNXWriter {
         let dataPath = AtomicFileWriter.folder(of: path) + "/" + dataName
         var dataWriter: AtomicFileWriter?
         var externalCount = 0
+        let streamed = try AtomicFileWriter.kind(of: path) == .stream
         do {
             try model.updateTensors { tensor, place in
                 let wasExternal = tensor.isExternal
@@ -59,6 +60,11 @@ public enum ONNXWriter {
                 }
                 guard let bytes else { return }  // typed-field tensors stay as they are
                 if goesExternal {
+                    // OUT.data would be created beside a device (/dev/null.data) or a pipe.
+                    guard !streamed else {
+                        throw PareError(.usage, file: path, "is a device or pipe, and external data needs a regular file beside the model",
+                                        hint: "write to a file, or pass --inline")
+                    }
                     if dataWriter == nil { dataWriter = try AtomicFileWriter(destination: dataPath) }
                     let w = dataWriter!
                     try w.pad(toMultipleOf: options.alignment)

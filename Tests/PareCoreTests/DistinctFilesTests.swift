@@ -47,6 +47,10 @@ import Testing
         }
     }
 
+    @Test func devicesAreNeverReplacedSoTheyMayRepeat() {
+        #expect(clash([.init("-o", "/dev/null"), .init("--metrics", "/dev/null")], []) == nil)
+    }
+
     @Test func anAllowedPairMayCoincide() throws {
         try inFolder { dir in
             let model = DistinctFiles.Role("the model", dir + "/model.onnx")

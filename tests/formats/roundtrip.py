@@ -216,6 +216,38 @@ def output_options(work, pare_bin):
         intact = f.read() == before
     check("convert onto its own input: refused, input unchanged", r.returncode > 0 and "is also the input" in r.stderr and intact
           and not os.path.exists(src + ".data"), f"exit {r.returncode}: {r.stderr.strip()[:160]}")
+    # A pipe (or a device, -o /dev/null) is written through, not replaced by a renamed file.
+    import stat as stat_module
+    import threading
+    pipe = os.path.join(folder, "pipe")
+    if os.path.exists(pipe):
+        os.remove(pipe)
+    os.mkfifo(pipe)
+    for fmt in ("safetensors", "npz"):
+        received = []
+        def drain():
+            with open(pipe, "rb") as f:
+                received.append(f.read())
+        reader = threading.Thread(target=drain, daemon=True)  # daemon: a failed write leaves it blocked
+        reader.start()
+        r = subprocess.run([pare_bin, "convert", src, "-o", pipe, "--to", fmt], capture_output=True, text=True, timeout=60)
+        reader.join(timeout=60)
+        got = received[0] if received else b""
+        loads = False
+        try:  # what arrived must be the whole file in the asked format
+            if fmt == "npz" and got:
+                import io
+                loads = sorted(np.load(io.BytesIO(got)).files) == ["w1", "w2"]
+            elif got:
+                from safetensors.numpy import load as st_load
+                loads = sorted(st_load(got)) == ["w1", "w2"]
+        except Exception:
+            loads = False
+        check(f"convert -o PIPE --to {fmt}: streamed, still a pipe", r.returncode == 0 and loads
+              and stat_module.S_ISFIFO(os.stat(pipe).st_mode), f"exit {r.returncode}, {len(got)} bytes: {r.stderr.strip()[:160]}")
+    r = subprocess.run([pare_bin, "convert", src, "-o", pipe, "--external-data"], capture_output=True, text=True, timeout=60)
+    check("convert -o PIPE --external-data: refused (no OUT.data beside a pipe)", r.returncode > 0
+          and not os.path.exists(pipe + ".data") and stat_module.S_ISFIFO(os.stat(pipe).st_mode), f"exit {r.returncode}: {r.stderr.strip()[:160]}")
     r = subprocess.run([pare_bin, "inspect", src, "--top=-1"], capture_output=True, text=True, timeout=60)
     check("inspect --top -1: refused", r.returncode > 0 and "--top" in r.stderr, f"exit {r.returncode}: {r.stderr.strip()[:160]}")
 
