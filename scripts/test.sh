@@ -40,6 +40,8 @@ $PY tests/conformance/run_conformance.py --pare .build/debug/pare --models .buil
 
 echo "== weights formats: round trips and --into against torch, safetensors, numpy, onnxruntime"
 $PY tests/formats/roundtrip.py --pare .build/debug/pare --work .build/formats
+echo "== an interrupted write (SIGINT, SIGTERM) leaves no temporary file"
+$PY tests/formats/interrupted_write.py .build/debug/pare .build/interrupted
 echo "== security corpora through the CLI"
 $PY tests/formats/security.py --pare .build/debug/pare
 

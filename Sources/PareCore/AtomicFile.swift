@@ -32,6 +32,8 @@ public final class AtomicFileWriter {
     private var buffer: UnsafeMutableRawBufferPointer
     private var used = 0
     private var finished = false
+    /// The temporary file's slot in `InterruptCleanup` (-1 when not tracked).
+    private var cleanupSlot: Int32 = -1
     /// Bytes written so far (including buffered ones).
     public private(set) var offset: Int64 = 0
     /// Bytes handed to the kernel so far, and how far writeback has been started.
@@ -57,15 +59,15 @@ public final class AtomicFileWriter {
             return
         }
         let folder = Self.folder(of: destination)
-        var template = Array("\(folder)/.\(Self.baseName(of: destination)).pare-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
+        let made = InterruptCleanup.makeTemporary("\(folder)/.\(Self.baseName(of: destination)).pare-XXXXXX")
+        guard made.fd >= 0 else {
             throw PareError(.io, file: destination, "cannot create a temporary file in \(folder): \(MappedFile.errnoText())",
                             hint: "check that the folder exists and is writable")
         }
-        self.fd = fd
-        self.temporaryPath = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        self.fd = made.fd
+        self.temporaryPath = made.path
         self.buffer = .allocate(byteCount: bufferSize, alignment: 64)
+        cleanupSlot = made.slot
     }
 
     deinit {
@@ -139,9 +141,11 @@ public final class AtomicFileWriter {
         guard rename(temporaryPath, destination) == 0 else {
             let e = MappedFile.errnoText()
             unlink(temporaryPath)
+            InterruptCleanup.forget(cleanupSlot)
             finished = true
             throw PareError(.io, file: destination, "cannot move the finished file into place: \(e)")
         }
+        InterruptCleanup.forget(cleanupSlot)
         finished = true
         // Make the rename itself durable.
         let dfd = open(Self.folder(of: destination), O_RDONLY | O_DIRECTORY)
@@ -152,6 +156,8 @@ public final class AtomicFileWriter {
     public func abandon() {
         if fd >= 0 { close(fd); fd = -1 }
         if !temporaryPath.isEmpty { unlink(temporaryPath) }
+        InterruptCleanup.forget(cleanupSlot)
+        cleanupSlot = -1
         finished = true
     }
 

@@ -39,7 +39,8 @@ public enum NpzWriter {
             try writeFileAtomically(path, [0x50, 0x4B, 0x05, 0x06] + [UInt8](repeating: 0, count: 18))
             return
         }
-        let temporary = try temporaryFile(for: path)
+        let (temporary, slot) = try temporaryFile(for: path)
+        defer { InterruptCleanup.forget(slot) }
         do {
             try build(members, at: temporary, path: path, compression: compression)
             try publish(temporary, as: path)
@@ -104,17 +105,17 @@ public enum NpzWriter {
     /// final rename stays within one file system and cannot be redirected by a planted symlink.
     /// A device or pipe destination (`-o /dev/null`) cannot be renamed over: the archive is then
     /// built in the system's temporary folder and copied into it.
-    private static func temporaryFile(for path: String) throws -> String {
+    /// Tracked by `InterruptCleanup` until the returned slot is forgotten.
+    private static func temporaryFile(for path: String) throws -> (path: String, slot: Int32) {
         let folder = try AtomicFileWriter.kind(of: path) == .stream
             ? (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") : AtomicFileWriter.folder(of: path)
-        var template = Array("\(folder)/.\(AtomicFileWriter.baseName(of: path)).pare-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
+        let made = InterruptCleanup.makeTemporary("\(folder)/.\(AtomicFileWriter.baseName(of: path)).pare-XXXXXX")
+        guard made.fd >= 0 else {
             throw PareError(.io, file: path, "cannot create a temporary file in \(folder): \(MappedFile.errnoText())",
                             hint: "check that the folder exists and is writable")
         }
-        close(fd)
-        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        close(made.fd)
+        return (made.path, made.slot)
     }
 
     /// Makes the finished temporary file durable, then moves it over the destination.

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "pare_cleanup.h"
 
 /// copy_file_range(2): copies `length` bytes from `in_fd` at `*in_offset` (advanced) to `out_fd`
 /// at its file position, inside the kernel. Returns bytes copied or -1 with errno set.

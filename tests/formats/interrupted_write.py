@@ -1,0 +1,67 @@
+"""An interrupted write leaves nothing behind: Ctrl-C (SIGINT) or SIGTERM during `pare convert`
+ends the process with that signal, the destination untouched (absent here) and no hidden
+`.NAME.pare-XXXXXX` temporary file left beside it (those were once left, as large as the model).
+
+The write is made slow enough to catch with --external-data --alignment 16777216 over many small
+tensors (each padded to 16 MiB, about 1 GB in all, in /dev/shm when it exists). The process is
+stopped (SIGSTOP) as soon as its temporary file appears, sent the signal, then continued, so the
+signal always lands mid-write.
+
+    .venv/bin/python tests/formats/interrupted_write.py PARE WORK
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+TENSORS = 64
+
+
+def main():
+    pare, work = sys.argv[1], sys.argv[2]
+    os.makedirs(work, exist_ok=True)
+    src = os.path.join(work, "many_tensors.onnx")
+    inits = [numpy_helper.from_array(np.full((4,), i, np.float32), f"w{i}") for i in range(TENSORS)]
+    nodes, last = [], "x"
+    for i in range(TENSORS):
+        nodes.append(helper.make_node("Add", [last, f"w{i}"], [f"h{i}"]))
+        last = f"h{i}"
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [4])],
+                              [helper.make_tensor_value_info(last, onnx.TensorProto.FLOAT, [4])], inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), src)
+    scratch = os.path.join("/dev/shm" if os.path.isdir("/dev/shm") else work, f"pare-interrupt-{os.getpid()}")
+    failures = 0
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        shutil.rmtree(scratch, ignore_errors=True)
+        os.makedirs(scratch)
+        out = os.path.join(scratch, "out.onnx")
+        p = subprocess.Popen([pare, "convert", src, "-o", out, "--external-data", "--threshold", "0",
+                              "--alignment", "16777216"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        caught = False
+        deadline = time.time() + 60
+        while p.poll() is None and time.time() < deadline:
+            if any(".pare-" in f for f in os.listdir(scratch)):
+                p.send_signal(signal.SIGSTOP)
+                p.send_signal(sig)
+                p.send_signal(signal.SIGCONT)
+                caught = True
+                break
+            time.sleep(0.0005)
+        p.wait(timeout=60)
+        left = os.listdir(scratch)
+        good = caught and p.returncode == -sig and not left
+        failures += not good
+        print(f"{'ok  ' if good else 'FAIL'} {signal.Signals(sig).name} mid-write: exit {p.returncode}, "
+              f"{'caught mid-write' if caught else 'the write ended before it was caught'}, left {left}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
