@@ -67,6 +67,11 @@ struct TrainCommand: ParsableCommand {
         try ThreadLimit.check(threads)
         // The output path before anything slow (loading data, building the session).
         try AtomicFileWriter.checkDestination(output)
+        // The log's default sits beside OUT, which for `-o /dev/null` would be a file in /dev.
+        if metrics == nil, try AtomicFileWriter.kind(of: output) == .stream {
+            throw PareError(.usage, file: output, place: "-o", "is a device or pipe, so the metrics log has no default place beside it",
+                            hint: "name the log with --metrics FILE")
+        }
         let logPath = metrics ?? (output.hasSuffix(".onnx") ? String(output.dropLast(5)) : output) + ".metrics.jsonl"
         try AtomicFileWriter.checkDestination(logPath, example: "metrics.jsonl")
         // `-o` may replace the model being trained (the write is atomic); the log may replace

@@ -55,6 +55,9 @@ def main():
 
     out = path("out.onnx")
     cnn_copy = path("cnn_copy.onnx")
+    pipe = path("pipe")
+    if not os.path.exists(pipe):
+        os.mkfifo(pipe)
     with open(CNN, "rb") as f:
         cnn_bytes = f.read()
     with open(cnn_copy, "wb") as f:
@@ -99,6 +102,8 @@ def main():
         ("one-cycle run too short to ramp", train(CNN, "fashion-mnist", "--limit", "128", "--schedule", "onecycle"),
          ["one-cycle", "more iterations"]),
         ("NaN momentum", train(CNN, "fashion-mnist", "--momentum", "nan"), ["--momentum", "nan"]),
+        # A FIFO stands in for /dev/null: a binary that got this wrong must not damage /dev.
+        ("output is a pipe without --metrics", [pare, "train", CNN, "--data", "fashion-mnist", "-o", pipe], ["pipe", "--metrics"]),
         ("eval: NaN normalisation", [pare, "eval", CNN, "--data", "fashion-mnist", "--normalize", "nan,1"], ["--normalize", "finite"]),
         ("eval: image size does not fit", [pare, "eval", path("size32.onnx"), "--data", "fashion-mnist"], ["--fit"]),
         ("eval: missing data file", [pare, "eval", CNN, "--data", "npz:" + path("absent.npz")], ["absent.npz"]),
