@@ -29,7 +29,9 @@ static void remove_temporaries(int sig) {
 static void install(void) {
     int expected = 0;
     if (!__atomic_compare_exchange_n(&installed, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return;
-    const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+    // SIGPIPE: a reader of a pipe destination that goes away mid-write (npz then has a temporary
+    // file in /tmp to remove).
+    const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
     for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) {
         struct sigaction old;
         if (sigaction(signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL) continue;

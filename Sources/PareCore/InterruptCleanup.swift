@@ -1,6 +1,6 @@
 internal import CPareSys
 
-/// Temporary files of writes in progress, removed if Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the
+/// Temporary files of writes in progress, removed if Ctrl-C (SIGINT), SIGTERM, SIGHUP or SIGPIPE ends the
 /// process: an interrupted write of a large model otherwise leaves a hidden `.NAME.pare-XXXXXX`
 /// file of hundreds of megabytes beside the destination. The destination itself is untouched
 /// either way (writes are atomic).

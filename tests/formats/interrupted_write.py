@@ -1,4 +1,5 @@
 """An interrupted write leaves nothing behind: Ctrl-C (SIGINT) or SIGTERM during `pare convert`
+(or SIGPIPE, when the reader of a pipe output goes away)
 ends the process with that signal, the destination untouched (absent here) and no hidden
 `.NAME.pare-XXXXXX` temporary file left beside it (those were once left, as large as the model).
 
@@ -59,6 +60,27 @@ def main():
         failures += not good
         print(f"{'ok  ' if good else 'FAIL'} {signal.Signals(sig).name} mid-write: exit {p.returncode}, "
               f"{'caught mid-write' if caught else 'the write ended before it was caught'}, left {left}")
+    # A pipe whose reader goes away mid-write: pare ends with SIGPIPE, and the .npz it was
+    # building in TMPDIR (a pipe cannot be renamed over) is removed too.
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.makedirs(scratch)
+    pipe = os.path.join(scratch, "pipe")
+    os.mkfifo(pipe)
+    temp_dir = os.path.join(scratch, "tmp")
+    os.makedirs(temp_dir)
+    big = os.path.join(work, "one_big_tensor.onnx")  # far more than a pipe buffers (64 KiB)
+    w = numpy_helper.from_array(np.zeros((1 << 22,), np.float32), "w")
+    onnx.save(helper.make_model(helper.make_graph(
+        [helper.make_node("Add", ["x", "w"], ["y"])], "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1 << 22])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1 << 22])], [w]), opset_imports=[helper.make_opsetid("", 17)]), big)
+    reader = subprocess.Popen(["head", "-c", "1000", pipe], stdout=subprocess.DEVNULL)
+    p = subprocess.run([pare, "convert", big, "-o", pipe, "--to", "npz"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "TMPDIR": temp_dir})
+    reader.wait(timeout=60)
+    left = os.listdir(temp_dir)
+    good = p.returncode == -signal.SIGPIPE and not left
+    failures += not good
+    print(f"{'ok  ' if good else 'FAIL'} reader of a pipe output quits: exit {p.returncode}, left in TMPDIR {left}")
     shutil.rmtree(scratch, ignore_errors=True)
     sys.exit(1 if failures else 0)
 

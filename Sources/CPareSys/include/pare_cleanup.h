@@ -3,7 +3,7 @@
 #define PARE_CLEANUP_H
 #include <stddef.h>
 
-/// mkstemp(3) on a tracked path, removed if SIGINT, SIGTERM or SIGHUP ends the process before
+/// mkstemp(3) on a tracked path, removed if SIGINT, SIGTERM, SIGHUP or SIGPIPE ends the process before
 /// `pare_forget_temporary`. Installs the handlers on first use, for signals whose disposition is
 /// still the default (an ignored SIGHUP under nohup stays ignored). `template_path` ends in
 /// XXXXXX; the file is created inside the tracking slot, so an interruption at any moment after the call starts removes it. Writes the
