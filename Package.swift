@@ -85,7 +85,7 @@ let package = Package(
 
         // Helpers shared by test targets (scratch folders, the Python oracle, rule ids of errors).
         .target(name: "PareTestSupport", dependencies: ["PareCore", "PareIR"], path: "Tests/PareTestSupport", swiftSettings: strict),
-        .testTarget(name: "PareCoreTests", dependencies: ["PareCore"], swiftSettings: strict),
+        .testTarget(name: "PareCoreTests", dependencies: ["PareCore", "PareTestSupport"], swiftSettings: strict),
         .testTarget(name: "PareONNXTests", dependencies: ["PareCore", "PareIR", "PareONNX"],
                     swiftSettings: strict),
         .testTarget(name: "PareCheckTests", dependencies: ["PareCore", "PareIR", "PareONNX", "PareCheck"],

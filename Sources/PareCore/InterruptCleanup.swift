@@ -1,7 +1,7 @@
 internal import CPareSys
 
-/// Temporary files of writes in progress, removed if Ctrl-C (SIGINT), SIGTERM, SIGHUP or SIGPIPE ends the
-/// process: an interrupted write of a large model otherwise leaves a hidden `.NAME.pare-XXXXXX`
+/// Temporary files of writes in progress, removed if Ctrl-C (SIGINT), SIGTERM, SIGHUP or SIGPIPE
+/// ends the process: an interrupted write of a large model otherwise leaves a hidden `.NAME.pare-XXXXXX`
 /// file of hundreds of megabytes beside the destination. The destination itself is untouched
 /// either way (writes are atomic).
 public enum InterruptCleanup {

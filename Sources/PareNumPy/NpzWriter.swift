@@ -39,11 +39,17 @@ public enum NpzWriter {
             try writeFileAtomically(path, [0x50, 0x4B, 0x05, 0x06] + [UInt8](repeating: 0, count: 18))
             return
         }
-        let (temporary, slot) = try temporaryFile(for: path)
+        let streamed = try AtomicFileWriter.kind(of: path) == .stream
+        let (temporary, slot) = try temporaryFile(for: path, streamed: streamed)
         defer { InterruptCleanup.forget(slot) }
         do {
             try build(members, at: temporary, path: path, compression: compression)
-            try publish(temporary, as: path)
+            if streamed {
+                try copy(temporary, into: path)
+                unlink(temporary)
+            } else {
+                try publish(temporary, as: path)
+            }
         } catch {
             unlink(temporary)
             throw error
@@ -106,9 +112,8 @@ public enum NpzWriter {
     /// A device or pipe destination (`-o /dev/null`) cannot be renamed over: the archive is then
     /// built in the system's temporary folder and copied into it.
     /// Tracked by `InterruptCleanup` until the returned slot is forgotten.
-    private static func temporaryFile(for path: String) throws -> (path: String, slot: Int32) {
-        let folder = try AtomicFileWriter.kind(of: path) == .stream
-            ? (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") : AtomicFileWriter.folder(of: path)
+    private static func temporaryFile(for path: String, streamed: Bool) throws -> (path: String, slot: Int32) {
+        let folder = streamed ? (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") : AtomicFileWriter.folder(of: path)
         let made = InterruptCleanup.makeTemporary("\(folder)/.\(AtomicFileWriter.baseName(of: path)).pare-XXXXXX")
         guard made.fd >= 0 else {
             throw PareError(.io, file: path, "cannot create a temporary file in \(folder): \(MappedFile.errnoText())",
@@ -120,11 +125,6 @@ public enum NpzWriter {
 
     /// Makes the finished temporary file durable, then moves it over the destination.
     private static func publish(_ temporary: String, as path: String) throws {
-        if try AtomicFileWriter.kind(of: path) == .stream {
-            try copy(temporary, into: path)
-            unlink(temporary)
-            return
-        }
         chmod(temporary, 0o644)
         let fd = open(temporary, O_RDONLY | O_CLOEXEC)
         guard fd >= 0, fsync(fd) == 0 else {
@@ -141,18 +141,9 @@ public enum NpzWriter {
 
     /// Streams the finished archive into a device or pipe.
     private static func copy(_ temporary: String, into path: String) throws {
-        let source = open(temporary, O_RDONLY | O_CLOEXEC)
-        guard source >= 0 else { throw PareError(.io, file: path, "cannot reopen the finished archive: \(MappedFile.errnoText())") }
-        defer { close(source) }
+        let archive = try MappedFile(path: temporary)
         let out = try AtomicFileWriter(destination: path)
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(source, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw PareError(.io, file: path, "cannot read the finished archive: \(MappedFile.errnoText())") }
-            if n == 0 { break }
-            try chunk.withUnsafeBytes { try out.write(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-        }
+        try withExtendedLifetime(archive) { try out.write(archive.bytes) }
         try out.commit()
     }
 }

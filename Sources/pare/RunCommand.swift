@@ -54,7 +54,7 @@ struct RunCommand: ParsableCommand {
             while !used.insert(file).inserted { file = "_" + file }
             return (name, (outputDir as NSString).appendingPathComponent(file))
         }
-        let inputFiles = inputs.compactMap { $0.split(separator: "=", maxSplits: 1).last.map { DistinctFiles.Role("the input file", String($0)) } }
+        let inputFiles = try inputs.map { DistinctFiles.Role("the input file", try TensorFiles.pair($0).path) }
         try DistinctFiles.check(outputs: destinations.map { .init("output '\($0.name)'", $0.path) },
                                 inputs: [.init("the model", model)] + inputFiles, hint: "write the outputs elsewhere with --output-dir")
         let outputs = try session.run(feeds)

@@ -12,11 +12,7 @@ enum TensorFiles {
     static func feeds(_ options: [String], session: InferenceSession) throws -> [String: DenseTensor] {
         var feeds: [String: DenseTensor] = [:]
         for option in options {
-            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw PareError(.usage, "'\(option)' is not NAME=FILE", hint: "e.g. --input input=image.npy")
-            }
-            let (name, path) = (parts[0], parts[1])
+            let (name, path) = try pair(option)
             guard let input = session.inputs.first(where: { $0.name == name }) else {
                 throw PareError(.usage, place: "input '\(name)'", "the model has no such input",
                                 hint: "its inputs are: \(session.inputs.map(\.name).joined(separator: ", "))")
@@ -31,6 +27,15 @@ enum TensorFiles {
             feeds[name] = try DenseTensor(stored, place: "input '\(name)'")
         }
         return feeds
+    }
+
+    /// Splits one `--input NAME=FILE`.
+    static func pair(_ option: String) throws -> (name: String, path: String) {
+        let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw PareError(.usage, "'\(option)' is not NAME=FILE", hint: "e.g. --input input=image.npy")
+        }
+        return (parts[0], parts[1])
     }
 
     static func numpyName(_ t: DType) -> String {

@@ -1,15 +1,14 @@
 import Foundation
 import Testing
 @testable import PareCore
+import PareTestSupport
 
 @Suite struct DistinctFilesTests {
     /// A fresh folder holding `model.onnx`, removed after `body`.
     func inFolder(_ body: (String) throws -> Void) throws {
-        let dir = NSTemporaryDirectory() + "pare-distinct-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try #require(FileManager.default.createFile(atPath: dir + "/model.onnx", contents: Data([1, 2, 3])))
-        try body(dir)
+        let dir = TempDir(prefix: "pare-distinct-")
+        try #require(FileManager.default.createFile(atPath: dir.file("model.onnx"), contents: Data([1, 2, 3])))
+        try withExtendedLifetime(dir) { try body(dir.path) }  // the folder goes with `dir`
     }
 
     func clash(_ outputs: [DistinctFiles.Role], _ inputs: [DistinctFiles.Role], inPlace: Set<String> = []) -> PareError? {
