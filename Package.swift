@@ -32,7 +32,9 @@ let package = Package(
         .target(name: "CPareSys"),
         .target(name: "PareCore", dependencies: ["CPareSys"], swiftSettings: strict),
         .target(name: "PareIR", dependencies: ["PareCore"], swiftSettings: strict),
-        .target(name: "PareKernels", dependencies: ["PareCore", "CBLAS"], swiftSettings: strict),
+        // AVX-512 kernels for shifted-tap convolutions (C for its target attributes and intrinsics).
+        .target(name: "CPareKernels"),
+        .target(name: "PareKernels", dependencies: ["PareCore", "CBLAS", "CPareKernels"], swiftSettings: strict),
         // The engine's dense tensor (float32/int64/bool) and its conversion from ONNX tensors.
         .target(name: "PareEngine", dependencies: ["PareCore", "PareIR", "PareKernels"], swiftSettings: strict),
         // The executor: ONNX graph → folded, fused plan per input shape, run on PareKernels.

@@ -1,3 +1,4 @@
+import CPareKernels
 import Foundation
 
 /// Stride-1 convolution as one GEMM per kernel tap on a zero-padded copy of the image, with no
@@ -12,6 +13,9 @@ import Foundation
 /// the image; for few channels on large images (CIFAR ResNets' first stage: 16 channels at
 /// 32×32) that copy costs about as much as the arithmetic. The price is the wasted columns
 /// ((kW − 1)/Wp of the work) and GEMMs only C deep, which is why this is kept to few channels.
+/// Where the CPU has AVX-512, up to 32 channels skip the GEMMs for CPareKernels' register-blocked
+/// kernel, which sums all taps and channels of a 4-channel × 64-column block before storing it
+/// (see `direct`).
 enum ShiftedTaps {
     /// Whether `forward` takes this path: a stride-1, undilated, single-group conv with a kernel
     /// wider than 1×1, 8–16 input channels, and images of at least 16×16 (measured on CIFAR
@@ -24,6 +28,22 @@ enum ShiftedTaps {
     }
 
     static let enabled = ProcessInfo.processInfo.environment["PARE_SHIFTED_TAPS"] != "0"
+
+    /// Whether the taps run on CPareKernels' AVX-512 kernels (all taps and channels summed in
+    /// registers) rather than one OpenBLAS GEMM per tap: on CPUs with AVX-512, up to 32 input
+    /// channels. Measured per layer on CIFAR shapes (one thread, GFLOP/s, kernel vs OpenBLAS
+    /// Haswell / AVX-512): 16 channels at 32×32 111 vs 61 / 95; 32 at 16×16 101 vs 74 / 97; 64 at
+    /// 8×8 91 vs 96 / 103, hence the limit. `PARE_DIRECT_TAPS=0` turns them off, for benchmarks.
+    static func direct(_ s: Conv2DShape) -> Bool { directAvailable && s.inChannels <= 32 }
+
+    static let directAvailable = pare_taps_available() != 0
+        && ProcessInfo.processInfo.environment["PARE_DIRECT_TAPS"] != "0"
+
+    /// Where each tap's input starts in the padded image, relative to the output pixel.
+    static func tapOffsets(_ s: Conv2DShape) -> [Int32] {
+        let wp = layout(s).wp
+        return (0..<(s.kernelH * s.kernelW)).map { Int32(($0 / s.kernelW) * wp + $0 % s.kernelW) }
+    }
 
     /// The padded plane, and the floats one worker needs: padded image (with kW floats of slack
     /// for the last tap's reads past the last plane) and the product on the padded width.
@@ -48,14 +68,20 @@ enum ShiftedTaps {
 
     static func forward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, clamp: Clamp,
-                        residual: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
+                        residual: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?,
+                        direct: Bool? = nil) {
         let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
         let (hp, wp, perWorker) = layout(s)
         let oh = s.outHeight, ow = s.outWidth, columns = oh * wp
-        // W[m, c, tap] → [tap][m][c], so each tap's weights are an M × C matrix.
-        for o in 0..<m {
-            for i in 0..<c {
-                for t in 0..<taps { scratch[(t * m + o) * c + i] = w[(o * c + i) * taps + t] }
+        let direct = direct ?? Self.direct(s), offsets = tapOffsets(s)
+        if direct {
+            pare_taps_pack(Int32(m), Int32(c), Int32(taps), w, scratch)
+        } else {
+            // W[m, c, tap] → [tap][m][c], so each tap's weights are an M × C matrix.
+            for o in 0..<m {
+                for i in 0..<c {
+                    for t in 0..<taps { scratch[(t * m + o) * c + i] = w[(o * c + i) * taps + t] }
+                }
             }
         }
         let threads = pool?.threadCount ?? 1
@@ -67,10 +93,13 @@ enum ShiftedTaps {
             padded.update(repeating: 0, count: c * hp * wp + s.kernelW)
             for n in WorkerPool.evenShare(worker, of: s.batch, parts: threads) {
                 copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
-                for t in 0..<taps {
-                    let ky = t / s.kernelW, kx = t % s.kernelW
-                    Gemm.sgemm(m: m, n: columns, k: c, a: scratch + t * m * c, lda: c, b: padded + ky * wp + kx, ldb: hp * wp,
-                               beta: t == 0 ? 0 : 1, c: product, ldc: columns)
+                if direct {
+                    pare_taps_forward(Int32(m), Int32(c), Int32(taps), offsets, scratch, padded, hp * wp, product, Int32(columns))
+                } else {
+                    for t in 0..<taps {
+                        Gemm.sgemm(m: m, n: columns, k: c, a: scratch + t * m * c, lda: c, b: padded + Int(offsets[t]), ldb: hp * wp,
+                                   beta: t == 0 ? 0 : 1, c: product, ldc: columns)
+                    }
                 }
                 for o in 0..<m {
                     for oy in 0..<oh {

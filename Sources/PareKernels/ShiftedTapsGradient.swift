@@ -1,3 +1,5 @@
+import CPareKernels
+
 /// The weight gradient of a shifted-tap convolution, again without a column matrix:
 /// dW_tap[M×C] = Σ_images dY[M × OH·Wp] · X_tap[C × OH·Wp]ᵀ, where dY is copied onto the padded
 /// width with zeros in the unused columns (so they add nothing) and X_tap is the tap's view
@@ -5,17 +7,29 @@
 ///
 /// The images are split into one fixed block per worker, each summing privately; the blocks are
 /// added in block order, so the result depends on the thread count but never on scheduling (as
-/// in `Conv2DBackward`).
+/// in `Conv2DBackward`). Within a block, images are laid out a chunk at a time so that the
+/// AVX-512 kernel (3×3 kernels, up to 32 input channels) reduces its register sums once per
+/// chunk rather than once per image; otherwise each image's taps are OpenBLAS GEMMs.
 extension ShiftedTaps {
-    /// Floats `weightGradient` needs: per block, the padded image, dY on the padded width, and
-    /// the block's dW by tap.
+    /// Images laid out together per kernel call: enough to amortize the reductions (at 16×16,
+    /// one image's sums cost about as much to reduce as to accumulate), few enough to stay small.
+    static let gradientChunk = 8
+
+    /// Floats `weightGradient` needs: per block, a chunk of padded images, their dY on the padded
+    /// width, and the block's dW by tap.
     static func gradientScratchCount(_ s: Conv2DShape, threads: Int) -> Int {
         blocks(s, threads: threads).count * gradientBlockCount(s)
     }
 
-    private static func gradientBlockCount(_ s: Conv2DShape) -> Int {
+    /// A padded image, with kW floats of slack for the last tap's reads past its last plane.
+    private static func paddedImageCount(_ s: Conv2DShape) -> Int {
         let (hp, wp, _) = layout(s)
-        return s.inChannels * hp * wp + s.kernelW + s.outChannels * s.outHeight * wp + s.kernelH * s.kernelW * s.outChannels * s.inChannels
+        return s.inChannels * hp * wp + s.kernelW
+    }
+
+    private static func gradientBlockCount(_ s: Conv2DShape) -> Int {
+        let wp = layout(s).wp
+        return gradientChunk * (paddedImageCount(s) + s.outChannels * s.outHeight * wp) + s.kernelH * s.kernelW * s.outChannels * s.inChannels
     }
 
     private static func blocks(_ s: Conv2DShape, threads: Int) -> (count: Int, perBlock: Int) {
@@ -24,33 +38,49 @@ extension ShiftedTaps {
         return ((s.batch + perBlock - 1) / perBlock, perBlock)
     }
 
+    /// Whether the weight gradient runs on the AVX-512 kernel (which is written for 3×3 taps).
+    static func directGradient(_ s: Conv2DShape) -> Bool { direct(s) && s.kernelH == 3 && s.kernelW == 3 }
+
     static func weightGradient(_ s: Conv2DShape, input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
-                               weightGradient dw: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
+                               weightGradient dw: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?,
+                               direct: Bool? = nil) {
         let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
         let (hp, wp, _) = layout(s)
         let oh = s.outHeight, ow = s.outWidth, columns = oh * wp
+        let paddedImage = paddedImageCount(s), gradientImage = m * columns
+        let direct = (direct ?? directGradient(s)) && taps == 9, offsets = tapOffsets(s)
         let (count, perBlock) = blocks(s, threads: pool?.threadCount ?? 1)
         let blockFloats = gradientBlockCount(s)
         nonisolated(unsafe) let x = x, dy = dy, scratch = scratch
         let work: @Sendable (Int) -> Void = { block in
             let padded = scratch + block * blockFloats
-            let gradient = padded + c * hp * wp + s.kernelW
-            let sums = gradient + m * columns
-            padded.update(repeating: 0, count: c * hp * wp + s.kernelW)
-            gradient.update(repeating: 0, count: m * columns)
-            var first = true
-            for n in block * perBlock..<min(s.batch, (block + 1) * perBlock) {
-                copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
-                for o in 0..<m {
-                    let src = dy + (n * m + o) * oh * ow
-                    for oy in 0..<oh { (gradient + o * columns + oy * wp).update(from: src + oy * ow, count: ow) }
+            let gradient = padded + gradientChunk * paddedImage
+            let sums = gradient + gradientChunk * gradientImage
+            // Borders, slack and unused columns stay zero; each image overwrites only its interior.
+            padded.update(repeating: 0, count: gradientChunk * (paddedImage + gradientImage))
+            let images = block * perBlock..<min(s.batch, (block + 1) * perBlock)
+            for chunkStart in stride(from: images.lowerBound, to: images.upperBound, by: gradientChunk) {
+                let chunk = chunkStart..<min(images.upperBound, chunkStart + gradientChunk)
+                for (slot, n) in chunk.enumerated() {
+                    copyInterior(s, image: x + n * c * s.height * s.width, into: padded + slot * paddedImage)
+                    for o in 0..<m {
+                        let src = dy + (n * m + o) * oh * ow, dst = gradient + slot * gradientImage + o * columns
+                        for oy in 0..<oh { (dst + oy * wp).update(from: src + oy * ow, count: ow) }
+                    }
                 }
-                for t in 0..<taps {
-                    let ky = t / s.kernelW, kx = t % s.kernelW
-                    Gemm.sgemm(transB: true, m: m, n: c, k: columns, a: gradient, lda: columns, b: padded + ky * wp + kx,
-                               ldb: hp * wp, beta: first ? 0 : 1, c: sums + t * m * c, ldc: c)
+                let first = chunkStart == images.lowerBound
+                if direct {
+                    pare_taps_weight_gradient(Int32(m), Int32(c), offsets, Int32(chunk.count), gradient, gradientImage, padded, hp * wp,
+                                              paddedImage, Int32(columns), sums, first ? 0 : 1)
+                } else {
+                    for slot in 0..<chunk.count {
+                        for t in 0..<taps {
+                            Gemm.sgemm(transB: true, m: m, n: c, k: columns, a: gradient + slot * gradientImage, lda: columns,
+                                       b: padded + slot * paddedImage + Int(offsets[t]), ldb: hp * wp,
+                                       beta: first && slot == 0 ? 0 : 1, c: sums + t * m * c, ldc: c)
+                        }
+                    }
                 }
-                first = false
             }
         }
         if let pool, count > 1 { pool.parallelFor(count, work) } else { work(0) }

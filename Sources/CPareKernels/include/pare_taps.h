@@ -1,0 +1,28 @@
+// Shifted-tap convolution kernels in AVX-512 (see Sources/PareKernels/ShiftedTaps.swift).
+#ifndef PARE_TAPS_H
+#define PARE_TAPS_H
+#include <stddef.h>
+
+/// Whether this CPU runs the kernels below (AVX-512F). Callers fall back to GEMMs when not.
+int pare_taps_available(void);
+
+/// Floats `pare_taps_pack` writes for an M × C × taps weight.
+size_t pare_taps_packed_count(int m, int c, int taps);
+
+/// Reorders weights w[m][c][taps] (ONNX Conv layout) for `pare_taps_forward`: blocks of four
+/// output channels, each as [c][taps][4], then the remaining channels as [c][taps].
+void pare_taps_pack(int m, int c, int taps, const float *w, float *packed);
+
+/// product[o][p] = Σ_i Σ_t W[o][i][t] · padded[i·plane + offsets[t] + p] for p < columns
+/// (product rows `columns` apart): every tap of a stride-1 convolution on one zero-padded image
+/// at once, the sums kept in registers.
+void pare_taps_forward(int m, int c, int taps, const int *offsets, const float *packed,
+                       const float *padded, size_t plane, float *product, int columns);
+
+/// sums[t][o][i] (+= when `accumulate`, else =) Σ_n Σ_p grad[n·grad_image + o·columns + p] · padded[n·padded_image + i·plane
+/// + offsets[t] + p] for a 3×3 kernel (9 taps): the weight gradient over `images` images, each
+/// sum in a fixed order (so the result does not depend on anything but the inputs).
+void pare_taps_weight_gradient(int m, int c, const int offsets[9], int images, const float *grad, size_t grad_image,
+                               const float *padded, size_t plane, size_t padded_image, int columns, float *sums,
+                               int accumulate);
+#endif

@@ -1,0 +1,134 @@
+// Register-blocked AVX-512 kernels for stride-1 convolutions on zero-padded images.
+//
+// Why not OpenBLAS: a shifted-tap convolution is kH·kW GEMMs only C deep (C = 8–32 channels in
+// CIFAR ResNets). OpenBLAS packs both operands for every such call and re-reads the product
+// once per tap; here all taps and channels accumulate in registers and the weights are packed
+// once per layer. Measured on this machine (one thread, 16 channels at 32×32): 111 GFLOP/s
+// against OpenBLAS's 61 with its Haswell kernel and 95–100 with its AVX-512 one.
+//
+// The functions are compiled for AVX-512F only (target attributes), so the rest of the build
+// keeps the baseline instruction set; `pare_taps_available` checks the CPU before any call.
+#include "pare_taps.h"
+#include <immintrin.h>
+
+#define PARE_AVX512 __attribute__((target("avx512f")))
+#define PARE_INLINE static inline __attribute__((always_inline, target("avx512f")))
+
+int pare_taps_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+size_t pare_taps_packed_count(int m, int c, int taps) { return (size_t)m * (size_t)c * (size_t)taps; }
+
+void pare_taps_pack(int m, int c, int taps, const float *w, float *packed) {
+    int blocked = m / 4 * 4;
+    for (int o0 = 0; o0 < blocked; o0 += 4)
+        for (int i = 0; i < c; i++)
+            for (int t = 0; t < taps; t++)
+                for (int a = 0; a < 4; a++) *packed++ = w[((size_t)(o0 + a) * c + i) * taps + t];
+    for (int o = blocked; o < m; o++)
+        for (int i = 0; i < c; i++)
+            for (int t = 0; t < taps; t++) *packed++ = w[((size_t)o * c + i) * taps + t];
+}
+
+PARE_INLINE __mmask16 first_lanes(int count) {
+    return count >= 16 ? (__mmask16)0xFFFF : (count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1));
+}
+
+// CB output channels × PB vectors of 16 columns from `p0`; lanes past `columns` are masked off
+// (loads read zero, stores skip them). CB and PB are constants at every call, so the
+// accumulators live in registers (CB·PB ≤ 24 of the 32).
+PARE_INLINE void forward_block(const int cb, const int pb, int c, int taps, const int *offsets, const float *w,
+                               const float *padded, size_t plane, float *product, int columns, int p0) {
+    __m512 acc[4][4];
+    __mmask16 mask[4];
+    for (int b = 0; b < pb; b++) mask[b] = first_lanes(columns - p0 - 16 * b);
+    for (int a = 0; a < cb; a++)
+        for (int b = 0; b < pb; b++) acc[a][b] = _mm512_setzero_ps();
+    for (int i = 0; i < c; i++) {
+        const float *row = padded + (size_t)i * plane + p0;
+        for (int t = 0; t < taps; t++) {
+            __m512 x[4];
+            for (int b = 0; b < pb; b++) x[b] = _mm512_maskz_loadu_ps(mask[b], row + offsets[t] + 16 * b);
+            for (int a = 0; a < cb; a++) {
+                __m512 weight = _mm512_set1_ps(w[a]);
+                for (int b = 0; b < pb; b++) acc[a][b] = _mm512_fmadd_ps(weight, x[b], acc[a][b]);
+            }
+            w += cb;
+        }
+    }
+    for (int a = 0; a < cb; a++)
+        for (int b = 0; b < pb; b++) _mm512_mask_storeu_ps(product + (size_t)a * columns + p0 + 16 * b, mask[b], acc[a][b]);
+}
+
+// One row block across all columns: 64 at a time, then the last 1–63 with as few vectors as
+// cover them (a 16×16 image on the padded width has 288 columns: four blocks of 64 and one of 32).
+PARE_INLINE void forward_row(const int cb, int c, int taps, const int *offsets, const float *w, const float *padded,
+                             size_t plane, float *out, int columns) {
+    int p0 = 0;
+    for (; p0 + 64 <= columns; p0 += 64) forward_block(cb, 4, c, taps, offsets, w, padded, plane, out, columns, p0);
+    int left = columns - p0;
+    if (left > 48) forward_block(cb, 4, c, taps, offsets, w, padded, plane, out, columns, p0);
+    else if (left > 32) forward_block(cb, 3, c, taps, offsets, w, padded, plane, out, columns, p0);
+    else if (left > 16) forward_block(cb, 2, c, taps, offsets, w, padded, plane, out, columns, p0);
+    else if (left > 0) forward_block(cb, 1, c, taps, offsets, w, padded, plane, out, columns, p0);
+}
+
+PARE_AVX512 void pare_taps_forward(int m, int c, int taps, const int *offsets, const float *packed,
+                                   const float *padded, size_t plane, float *product, int columns) {
+    int blocked = m / 4 * 4;
+    size_t per_channel = (size_t)c * taps;
+    for (int o0 = 0; o0 < blocked; o0 += 4) {
+        const float *w = packed + (size_t)o0 * per_channel;
+        float *out = product + (size_t)o0 * columns;
+        forward_row(4, c, taps, offsets, w, padded, plane, out, columns);
+    }
+    for (int o = blocked; o < m; o++) {
+        const float *w = packed + (size_t)o * per_channel;
+        float *out = product + (size_t)o * columns;
+        forward_row(1, c, taps, offsets, w, padded, plane, out, columns);
+    }
+}
+
+// OB output channels (1 or 2) against one input channel, all nine taps: 9·OB accumulators of
+// 16 partial sums each, reduced once after every image and pixel has been added.
+PARE_INLINE void gradient_block(const int ob, int m, int c, int o, int i, const int *offsets, int images,
+                                const float *grad, size_t grad_image, const float *padded, size_t plane,
+                                size_t padded_image, int columns, float *sums, int accumulate) {
+    __m512 acc[2][9];
+    for (int a = 0; a < ob; a++)
+        for (int t = 0; t < 9; t++) acc[a][t] = _mm512_setzero_ps();
+    for (int n = 0; n < images; n++) {
+        const float *g = grad + (size_t)n * grad_image + (size_t)o * columns;
+        const float *x = padded + (size_t)n * padded_image + (size_t)i * plane;
+        for (int p = 0; p < columns; p += 16) {
+            __mmask16 mask = first_lanes(columns - p);
+            __m512 d[2];
+            for (int a = 0; a < ob; a++) d[a] = _mm512_maskz_loadu_ps(mask, g + (size_t)a * columns + p);
+            for (int t = 0; t < 9; t++) {
+                __m512 v = _mm512_maskz_loadu_ps(mask, x + offsets[t] + p);
+                for (int a = 0; a < ob; a++) acc[a][t] = _mm512_fmadd_ps(d[a], v, acc[a][t]);
+            }
+        }
+    }
+    for (int a = 0; a < ob; a++)
+        for (int t = 0; t < 9; t++) {
+            float *sum = sums + ((size_t)t * m + o + a) * c + i;
+            *sum = (accumulate ? *sum : 0.0f) + _mm512_reduce_add_ps(acc[a][t]);
+        }
+}
+
+PARE_AVX512 void pare_taps_weight_gradient(int m, int c, const int offsets[9], int images, const float *grad,
+                                           size_t grad_image, const float *padded, size_t plane, size_t padded_image,
+                                           int columns, float *sums, int accumulate) {
+    int paired = m / 2 * 2;
+    for (int o = 0; o < paired; o += 2)
+        for (int i = 0; i < c; i++)
+            gradient_block(2, m, c, o, i, offsets, images, grad, grad_image, padded, plane, padded_image, columns, sums,
+                           accumulate);
+    if (paired < m)
+        for (int i = 0; i < c; i++)
+            gradient_block(1, m, c, paired, i, offsets, images, grad, grad_image, padded, plane, padded_image, columns, sums,
+                           accumulate);
+}

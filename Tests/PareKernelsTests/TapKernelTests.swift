@@ -1,0 +1,90 @@
+import PareCore
+import Testing
+@testable import PareKernels
+
+/// The AVX-512 shifted-tap kernels (CPareKernels) and the OpenBLAS GEMMs they replace, each
+/// against the definition on the same random problems, so both paths stay covered whichever one
+/// `ShiftedTaps.direct` picks for a shape. Skipped on CPUs without AVX-512 (the GEMM path is
+/// still checked by ShiftedTapsTests there).
+@Suite(.enabled(if: ShiftedTaps.directAvailable, "needs AVX-512 (or PARE_DIRECT_TAPS=0 was set)"))
+struct TapKernelTests {
+    /// A random stride-1 problem of the shifted-tap path: 1–40 output channels (so blocks of four
+    /// and remainders), 8–64 input channels, 6–25 rows of 6–37 pixels (column counts that end inside,
+    /// at the end of and past a 64-column block), kernels 1×2 to 4×4, asymmetric pads.
+    static func problem(_ random: inout SeededRandom, threeByThree: Bool) -> Conv2DShape {
+        var s = Conv2DShape(batch: 2 + random.below(11), inChannels: 8 + random.below(57), height: 6 + random.below(20),
+                            width: 6 + random.below(32), outChannels: 1 + random.below(40),
+                            kernelH: threeByThree ? 3 : 1 + random.below(4), kernelW: threeByThree ? 3 : 2 + random.below(3))
+        s.padTop = random.below(3); s.padLeft = random.below(3); s.padBottom = random.below(3); s.padRight = random.below(3)
+        return s
+    }
+
+    @Test func forwardOfBothKernelsMatchesTheDefinition() {
+        var random = SeededRandom(seed: 83)
+        let pool = WorkerPool(threads: 2)
+        var checked = 0
+        for trial in 0..<70 {
+            let s = Self.problem(&random, threeByThree: trial % 2 == 0)
+            guard s.problem == nil, ShiftedTaps.applies(s, threads: 2) else { continue }
+            let x = EngineKernelTests.values(s.batch * s.inChannels * s.height * s.width, &random)
+            let w = EngineKernelTests.values(s.outChannels * s.inChannels * s.kernelH * s.kernelW, &random)
+            let n = s.batch * s.outChannels * s.outHeight * s.outWidth
+            var expected = [Float](repeating: .nan, count: n)
+            Conv2D.reference(s, input: x, weight: w, bias: nil, output: &expected)
+            for direct in [true, false] {
+                var out = [Float](repeating: .nan, count: n)
+                var scratch = [Float](repeating: .nan, count: ShiftedTaps.scratchCount(s, threads: 2))
+                scratch.withUnsafeMutableBufferPointer {
+                    ShiftedTaps.forward(s, input: x, weight: w, bias: nil, output: &out, clamp: .none, residual: nil,
+                                        scratch: $0.baseAddress!, pool: pool, direct: direct)
+                }
+                #expect(EngineKernelTests.maxRelativeError(out, expected) < 1e-4, "trial \(trial), direct \(direct): \(s)")
+            }
+            checked += 1
+        }
+        #expect(checked >= 50)
+    }
+
+    /// Batches of 2–12 images on two workers, and of 9–12 on one, so a worker's images end inside
+    /// a chunk, fill one or span two (`gradientChunk` is 8).
+    @Test func weightGradientOfBothKernelsMatchesTheDefinition() {
+        var random = SeededRandom(seed: 89)
+        let pools = [WorkerPool(threads: 1), WorkerPool(threads: 2)]
+        var checked = 0
+        for trial in 0..<60 {
+            var s = Self.problem(&random, threeByThree: true)
+            let pool = pools[trial % 4 == 0 ? 0 : 1], threads = pool.threadCount
+            if threads == 1 { s.batch = 9 + random.below(4) }
+            guard s.problem == nil, ShiftedTaps.applies(s, threads: threads) else { continue }
+            let x = EngineKernelTests.values(s.batch * s.inChannels * s.height * s.width, &random)
+            let w = EngineKernelTests.values(s.outChannels * s.inChannels * 9, &random)
+            let dy = EngineKernelTests.values(s.batch * s.outChannels * s.outHeight * s.outWidth, &random)
+            var rx = [Float](repeating: 0, count: x.count), rw = [Float](repeating: 0, count: w.count)
+            var rb = [Float](repeating: 0, count: s.outChannels)
+            Conv2DBackward.reference(s, input: x, weight: w, outputGradient: dy, inputGradient: &rx, weightGradient: &rw, biasGradient: &rb)
+            let scale = max(rw.map(abs).max() ?? 0, 1)
+            for direct in [true, false] {
+                var dw = [Float](repeating: .nan, count: w.count)
+                var scratch = [Float](repeating: .nan, count: ShiftedTaps.gradientScratchCount(s, threads: threads))
+                scratch.withUnsafeMutableBufferPointer {
+                    ShiftedTaps.weightGradient(s, input: x, outputGradient: dy, weightGradient: &dw, scratch: $0.baseAddress!,
+                                               pool: pool, direct: direct)
+                }
+                let error = zip(dw, rw).map { $0.isNaN ? .infinity : abs($0 - $1) / scale }.max() ?? 0
+                #expect(error < 1e-5, "trial \(trial), direct \(direct): \(s)")
+            }
+            checked += 1
+        }
+        #expect(checked >= 50)
+    }
+
+    @Test func choosesTheKernelByChannelCount() {
+        var s = Conv2DShape(batch: 2, inChannels: 16, height: 32, width: 32, outChannels: 16, kernelH: 3, kernelW: 3)
+        s.padTop = 1; s.padLeft = 1; s.padBottom = 1; s.padRight = 1
+        #expect(ShiftedTaps.direct(s) && ShiftedTaps.directGradient(s))
+        var wide = s; wide.inChannels = 64
+        #expect(!ShiftedTaps.direct(wide) && !ShiftedTaps.directGradient(wide))
+        var fiveByFive = s; fiveByFive.kernelH = 5; fiveByFive.kernelW = 5
+        #expect(ShiftedTaps.direct(fiveByFive) && !ShiftedTaps.directGradient(fiveByFive))
+    }
+}
