@@ -13,9 +13,8 @@ import Foundation
 /// the image; for few channels on large images (CIFAR ResNets' first stage: 16 channels at
 /// 32×32) that copy costs about as much as the arithmetic. The price is the wasted columns
 /// ((kW − 1)/Wp of the work) and GEMMs only C deep, which is why this is kept to few channels.
-/// Where the CPU has AVX-512, up to 32 channels skip the GEMMs for CPareKernels' register-blocked
-/// kernel, which sums all taps and channels of a 4-channel × 64-column block before storing it
-/// (see `direct`).
+/// Where the CPU has AVX-512 the GEMMs give way to CPareKernels' register-blocked kernel, which
+/// sums all taps and channels of a 4-channel × 64-column block before storing it (see `direct`).
 enum ShiftedTaps {
     /// Whether `forward` takes this path: a stride-1, undilated, single-group conv with a kernel
     /// wider than 1×1, 8–16 input channels, and images of at least 16×16 (measured on CIFAR
@@ -29,12 +28,12 @@ enum ShiftedTaps {
 
     static let enabled = ProcessInfo.processInfo.environment["PARE_SHIFTED_TAPS"] != "0"
 
-    /// Whether the taps run on CPareKernels' AVX-512 kernels (all taps and channels summed in
-    /// registers) rather than one OpenBLAS GEMM per tap: on CPUs with AVX-512, up to 32 input
-    /// channels. Measured per layer on CIFAR shapes (one thread, GFLOP/s, kernel vs OpenBLAS
-    /// Haswell / AVX-512): 16 channels at 32×32 111 vs 61 / 95; 32 at 16×16 101 vs 74 / 97; 64 at
-    /// 8×8 91 vs 96 / 103, hence the limit. `PARE_DIRECT_TAPS=0` turns them off, for benchmarks.
-    static func direct(_ s: Conv2DShape) -> Bool { directAvailable && s.inChannels <= 32 }
+    /// Whether the taps run on CPareKernels' AVX-512 kernel (all taps and channels summed in
+    /// registers) rather than one OpenBLAS GEMM per tap: on every CPU with AVX-512. Measured per
+    /// layer (one thread, GFLOP/s, kernel vs OpenBLAS Haswell / AVX-512 kernels): 16 channels at
+    /// 32×32 117 vs 81 / 101; 32 at 16×16 117 vs 92 / 109; 64 at 8×8 117 vs 98 / 112 — the
+    /// kernel runs at this CPU's FMA peak (115). `PARE_DIRECT_TAPS=0` turns it off, to compare.
+    static func direct(_ s: Conv2DShape) -> Bool { directAvailable }
 
     static let directAvailable = pare_taps_available() != 0
         && ProcessInfo.processInfo.environment["PARE_DIRECT_TAPS"] != "0"
