@@ -95,6 +95,17 @@ public enum Conv2D {
         return max(1, min(s.batch, 196_608 / max(1, (k + m) * pixels)))
     }
 
+    /// Whether `forward` runs this shape on the AVX-512 shifted-tap kernel, which reorders the
+    /// weights on every call unless given them as `packWeights` returns them (`packedWeights`). A
+    /// caller whose weights stay fixed (inference) packs once: for a 512-channel 3×3 layer on
+    /// 7×7 images, reordering costs about as much as the convolution.
+    public static func usesPackedWeights(_ s: Conv2DShape, threads: Int) -> Bool {
+        !(s.groups > 1 && s.groups == s.inChannels) && ShiftedTaps.applies(s, threads: threads) && ShiftedTaps.direct(s)
+    }
+
+    /// The weights [M, C, kH, kW] reordered for the shifted-tap kernel (see `usesPackedWeights`).
+    public static func packWeights(_ s: Conv2DShape, _ w: UnsafePointer<Float>) -> [Float] { ShiftedTaps.packWeights(s, w) }
+
     /// `scratch` (at least `scratchCount` floats) is reused across calls when given, because a fresh
     /// multi-megabyte block per call costs page faults comparable to the GEMM of a small layer.
     /// `residual`, shaped like the output, is added before the clamp: y = clamp(conv + b + residual)
@@ -102,7 +113,8 @@ public enum Conv2D {
     public static func forward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, clamp: Clamp = .none,
                                residual: UnsafePointer<Float>? = nil,
-                               scratch: UnsafeMutablePointer<Float>? = nil, pool: WorkerPool? = nil) {
+                               scratch: UnsafeMutablePointer<Float>? = nil, pool: WorkerPool? = nil,
+                               packedWeights: UnsafePointer<Float>? = nil) {
         precondition(s.problem == nil, "Conv2D: \(s.problem ?? "")")
         let threads = pool?.threadCount ?? 1
         nonisolated(unsafe) let residual = residual
@@ -114,7 +126,8 @@ public enum Conv2D {
         defer { owned?.deallocate() }
         nonisolated(unsafe) let columns = scratch ?? owned!
         if ShiftedTaps.applies(s, threads: threads) {
-            ShiftedTaps.forward(s, input: x, weight: w, bias: bias, output: y, clamp: clamp, residual: residual, scratch: columns, pool: pool)
+            ShiftedTaps.forward(s, input: x, weight: w, bias: bias, output: y, clamp: clamp, residual: residual, scratch: columns, pool: pool,
+                                packed: usesPackedWeights(s, threads: threads) ? packedWeights : nil)
             return
         }
         nonisolated(unsafe) let x = x, w = w, y = y, bias = bias

@@ -29,7 +29,7 @@ public enum Conv2DBackward {
             dxLeft = nil
         }
         let threads = pool?.threadCount ?? 1
-        if let dw, ShiftedTaps.applies(s, threads: threads) {
+        if let dw, ShiftedTaps.appliesToWeightGradient(s, threads: threads) {
             let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(s, threads: threads)) : nil
             defer { owned?.deallocate() }
             ShiftedTaps.weightGradient(s, input: x, outputGradient: dy, weightGradient: dw, scratch: scratch ?? owned!, pool: pool)
@@ -42,7 +42,7 @@ public enum Conv2DBackward {
     /// both passes, which run one after the other.
     public static func scratchCount(_ s: Conv2DShape, threads: Int) -> Int {
         let adjoint = adjointShape(s).map { Conv2D.scratchCount($0, threads: threads) } ?? 0
-        let shifted = ShiftedTaps.applies(s, threads: threads) ? ShiftedTaps.gradientScratchCount(s, threads: threads) : 0
+        let shifted = ShiftedTaps.appliesToWeightGradient(s, threads: threads) ? ShiftedTaps.gradientScratchCount(s, threads: threads) : 0
         return max(adjoint, generalScratchCount(s, threads: threads), shifted)
     }
 

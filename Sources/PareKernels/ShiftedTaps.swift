@@ -17,13 +17,21 @@ import Foundation
 /// sums all taps and channels of a 4-channel × 64-column block before storing it (see `direct`).
 enum ShiftedTaps {
     /// Whether `forward` takes this path: a stride-1, undilated, single-group conv with a kernel
-    /// wider than 1×1, 8–16 input channels, and images of at least 16×16 (measured on CIFAR
-    /// ResNet-56: faster at 16 channels on 32×32, slower at 32 channels on 16×16).
+    /// wider than 1×1, at least 8 input channels and 36 output pixels, and then either the AVX-512
+    /// kernel (any batch: with fewer images than threads they share out the output channels) or,
+    /// without it, one OpenBLAS GEMM per tap for 8–64 channels and an image per thread (measured on
+    /// CIFAR ResNet-56: faster than im2col at 16 channels on 32×32, slower at 32 on 16×16).
     /// `PARE_SHIFTED_TAPS=0` turns it off, for benchmarking the choice.
     static func applies(_ s: Conv2DShape, threads: Int) -> Bool {
-        enabled && s.groups == 1 && s.strideH == 1 && s.strideW == 1 && s.dilationH == 1 && s.dilationW == 1
-            && s.kernelH * s.kernelW > 1 && (8...64).contains(s.inChannels) && s.outHeight * s.outWidth >= 36
-            && s.batch >= threads
+        guard enabled && s.groups == 1 && s.strideH == 1 && s.strideW == 1 && s.dilationH == 1 && s.dilationW == 1
+            && s.kernelH * s.kernelW > 1 && s.inChannels >= 8 && s.outHeight * s.outWidth >= 36 else { return false }
+        return directAvailable || (s.inChannels <= 64 && s.batch >= threads)
+    }
+
+    /// Whether `Conv2DBackward` takes `weightGradient`: the per-tap GEMMs' domain (8–64 channels,
+    /// an image per thread), where the 3×3 ones may run on the AVX-512 kernel instead.
+    static func appliesToWeightGradient(_ s: Conv2DShape, threads: Int) -> Bool {
+        applies(s, threads: threads) && s.inChannels <= 64 && s.batch >= threads
     }
 
     static let enabled = ProcessInfo.processInfo.environment["PARE_SHIFTED_TAPS"] != "0"
@@ -65,16 +73,44 @@ enum ShiftedTaps {
         s.kernelH * s.kernelW * s.outChannels * s.inChannels + threads * layout(s).perWorker
     }
 
+    /// Moves one image's products (on the padded width, rows `wp` apart) into the N×M×OH×OW output
+    /// through the epilogue (bias, residual, clamp).
+    struct ProductRows: @unchecked Sendable {
+        let s: Conv2DShape, y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?
+        let clamp: Clamp, wp: Int
+
+        func write(image n: Int, channels: Range<Int>, from product: UnsafePointer<Float>) {
+            let m = s.outChannels, oh = s.outHeight, ow = s.outWidth, columns = oh * wp
+            for o in channels {
+                for oy in 0..<oh {
+                    let offset = ((n * m + o) * oh + oy) * ow
+                    Epilogue.row(y + offset, from: product + o * columns + oy * wp, count: ow, add: bias?[o] ?? 0,
+                                 residual: residual.map { $0 + offset }, clamp)
+                }
+            }
+        }
+    }
+
+    /// The weights as the direct kernel reads them, for callers that keep them across calls.
+    static func packWeights(_ s: Conv2DShape, _ w: UnsafePointer<Float>) -> [Float] {
+        let taps = s.kernelH * s.kernelW
+        var packed = [Float](repeating: 0, count: pare_taps_packed_count(Int32(s.outChannels), Int32(s.inChannels), Int32(taps)))
+        packed.withUnsafeMutableBufferPointer { pare_taps_pack(Int32(s.outChannels), Int32(s.inChannels), Int32(taps), w, $0.baseAddress!) }
+        return packed
+    }
+
+    /// `packed`: the weights as `packWeights` leaves them, when the caller keeps them across calls
+    /// (inference); otherwise the direct kernel packs them into `scratch` on every call.
     static func forward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, clamp: Clamp,
                         residual: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?,
-                        direct: Bool? = nil) {
+                        direct: Bool? = nil, packed: UnsafePointer<Float>? = nil) {
         let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
         let (hp, wp, perWorker) = layout(s)
-        let oh = s.outHeight, ow = s.outWidth, columns = oh * wp
+        let oh = s.outHeight, columns = oh * wp
         let direct = direct ?? Self.direct(s), offsets = tapOffsets(s)
         if direct {
-            pare_taps_pack(Int32(m), Int32(c), Int32(taps), w, scratch)
+            if packed == nil { pare_taps_pack(Int32(m), Int32(c), Int32(taps), w, scratch) }
         } else {
             // W[m, c, tap] → [tap][m][c], so each tap's weights are an M × C matrix.
             for o in 0..<m {
@@ -84,7 +120,28 @@ enum ShiftedTaps {
             }
         }
         let threads = pool?.threadCount ?? 1
-        nonisolated(unsafe) let x = x, y = y, bias = bias, residual = residual, scratch = scratch
+        nonisolated(unsafe) let x = x, scratch = scratch, weights = direct ? packed ?? UnsafePointer(scratch) : UnsafePointer(scratch)
+        let epilogue = ProductRows(s: s, y: y, bias: bias, residual: residual, clamp: clamp, wp: wp)
+        if direct && s.batch < threads, let pool {
+            // Fewer images than threads (inference on one image): the threads share out each
+            // image's output channels, in blocks of four (the kernel's register block).
+            let padded = scratch + taps * m * c, product = padded + c * hp * wp + s.kernelW
+            padded.update(repeating: 0, count: c * hp * wp + s.kernelW)
+            let blocks = (m + 3) / 4
+            for n in 0..<s.batch {
+                copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
+                nonisolated(unsafe) let padded = padded, product = product
+                pool.parallelFor(threads) { worker in
+                    let share = WorkerPool.evenShare(worker, of: blocks, parts: threads)
+                    let first = share.lowerBound * 4, end = min(m, share.upperBound * 4)
+                    guard first < end else { return }
+                    pare_taps_forward(Int32(end - first), Int32(c), Int32(taps), offsets, weights + first * c * taps, padded, hp * wp,
+                                      product + first * columns, Int32(columns))
+                    epilogue.write(image: n, channels: first..<end, from: product)
+                }
+            }
+            return
+        }
         let work: @Sendable (Int) -> Void = { worker in
             let padded = scratch + taps * m * c + worker * perWorker
             let product = padded + c * hp * wp + s.kernelW
@@ -93,20 +150,14 @@ enum ShiftedTaps {
             for n in WorkerPool.evenShare(worker, of: s.batch, parts: threads) {
                 copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
                 if direct {
-                    pare_taps_forward(Int32(m), Int32(c), Int32(taps), offsets, scratch, padded, hp * wp, product, Int32(columns))
+                    pare_taps_forward(Int32(m), Int32(c), Int32(taps), offsets, weights, padded, hp * wp, product, Int32(columns))
                 } else {
                     for t in 0..<taps {
-                        Gemm.sgemm(m: m, n: columns, k: c, a: scratch + t * m * c, lda: c, b: padded + Int(offsets[t]), ldb: hp * wp,
+                        Gemm.sgemm(m: m, n: columns, k: c, a: weights + t * m * c, lda: c, b: padded + Int(offsets[t]), ldb: hp * wp,
                                    beta: t == 0 ? 0 : 1, c: product, ldc: columns)
                     }
                 }
-                for o in 0..<m {
-                    for oy in 0..<oh {
-                        let offset = ((n * m + o) * oh + oy) * ow
-                        Epilogue.row(y + offset, from: product + o * columns + oy * wp, count: ow, add: bias?[o] ?? 0,
-                                     residual: residual.map { $0 + offset }, clamp)
-                    }
-                }
+                epilogue.write(image: n, channels: 0..<m, from: product)
             }
         }
         if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }

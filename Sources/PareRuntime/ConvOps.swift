@@ -96,7 +96,7 @@ enum ConvOps {
         // Winograd's transforms cost per channel what its GEMMs save per channel pair, so it pays
         // only with enough channels; its scratch grows with the batch, so large batches of small
         // images take the batched direct path instead.
-        if call.context.weightsAreConstant && Winograd.applies(s) && s.inChannels >= 32 && s.outChannels >= 32 && s.batch <= 8,
+        if call.context.cachesDerivedWeights(of: w) && Winograd.applies(s) && s.inChannels >= 32 && s.outChannels >= 32 && s.batch <= 8,
            let tile = winogradTile(pixels: s.outHeight * s.outWidth) {
             let u = call.context.winogradWeights(w, s, tile: tile)
             let scratch = call.context.scratch(Winograd.scratchCount(s, tile: tile))
@@ -105,9 +105,13 @@ enum ConvOps {
                              pool: call.pool)
             return [y]
         }
-        let scratch = call.context.scratch(Conv2D.scratchCount(s, threads: call.pool.threadCount))
+        let threads = call.pool.threadCount
+        let packed = call.context.cachesDerivedWeights(of: w) && Conv2D.usesPackedWeights(s, threads: threads)
+            ? call.context.packedTapWeights(w, s) : nil
+        let scratch = call.context.scratch(Conv2D.scratchCount(s, threads: threads))
         Conv2D.forward(s, input: x.pointer, weight: w.pointer, bias: b.map { UnsafePointer($0.pointer) }, output: y.pointer,
-                       clamp: call.activation?.clamp ?? .none, residual: residual, scratch: scratch, pool: call.pool)
+                       clamp: call.activation?.clamp ?? .none, residual: residual, scratch: scratch, pool: call.pool,
+                       packedWeights: packed)
         return [y]
     }
 

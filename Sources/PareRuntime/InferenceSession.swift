@@ -138,6 +138,9 @@ public final class InferenceSession {
         var pinned = Set<ObjectIdentifier>()
         var live: [ObjectIdentifier: Int] = [:]
         var isStatic = [Bool](repeating: false, count: trace ? slotCount : 0)
+        context.constantBuffers = Set(plan.constants.values.compactMap {
+            if case .float(let b) = $0.values { ObjectIdentifier(b) } else { nil }
+        })
         for (s, value) in plan.constants {
             slots[s] = value
             if case .float(let b) = value.values { pinned.insert(ObjectIdentifier(b)) }

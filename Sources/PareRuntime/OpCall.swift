@@ -105,7 +105,17 @@ public final class ExecutionContext: @unchecked Sendable {
     /// (Winograd) are cached by buffer identity only then; a training session changes its weights
     /// in place every step, so it turns this off.
     public var weightsAreConstant = true
+    /// The float buffers of the running plan's constants (initializers and folded values). Only
+    /// these may key the caches below: any other buffer is recycled from value to value, so the
+    /// same buffer can hold different weights at different times.
+    var constantBuffers: Set<ObjectIdentifier> = []
     private var scratchBuffer = FloatBuffer(capacity: 0)
+
+    /// Whether weights derived from `w` may be cached: fixed weights, and `w` a plan constant.
+    func cachesDerivedWeights(of w: DenseTensor) -> Bool {
+        guard weightsAreConstant, case .float(let b) = w.values else { return false }
+        return constantBuffers.contains(ObjectIdentifier(b))
+    }
 
     public init(pool: WorkerPool) { self.pool = pool }
 
@@ -120,6 +130,19 @@ public final class ExecutionContext: @unchecked Sendable {
         let buffer = FloatBuffer(capacity: u.count)
         u.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: u.count) }
         winograd[key] = buffer
+        return UnsafePointer(buffer.pointer)
+    }
+
+    /// Conv weights reordered for the shifted-tap kernel, once per weight buffer (as `winograd`).
+    private var tapWeights: [ObjectIdentifier: FloatBuffer] = [:]
+
+    func packedTapWeights(_ w: DenseTensor, _ s: Conv2DShape) -> UnsafePointer<Float> {
+        let key = ObjectIdentifier(w.buffer)
+        if let cached = tapWeights[key] { return UnsafePointer(cached.pointer) }
+        let packed = Conv2D.packWeights(s, w.pointer)
+        let buffer = FloatBuffer(capacity: packed.count)
+        packed.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: packed.count) }
+        tapWeights[key] = buffer
         return UnsafePointer(buffer.pointer)
     }
 

@@ -24,14 +24,15 @@ struct TapKernelTests {
         let pool = WorkerPool(threads: 2)
         var checked = 0
         for trial in 0..<70 {
-            let s = Self.problem(&random, threeByThree: trial % 2 == 0)
+            var s = Self.problem(&random, threeByThree: trial % 2 == 0)
+            if trial % 5 == 0 { s.batch = 1 }  // one image: the two threads share out its channels
             guard s.problem == nil, ShiftedTaps.applies(s, threads: 2) else { continue }
             let x = EngineKernelTests.values(s.batch * s.inChannels * s.height * s.width, &random)
             let w = EngineKernelTests.values(s.outChannels * s.inChannels * s.kernelH * s.kernelW, &random)
             let n = s.batch * s.outChannels * s.outHeight * s.outWidth
             var expected = [Float](repeating: .nan, count: n)
             Conv2D.reference(s, input: x, weight: w, bias: nil, output: &expected)
-            for direct in [true, false] {
+            for direct in [true, false] where direct || s.batch >= 2 {
                 var out = [Float](repeating: .nan, count: n)
                 var scratch = [Float](repeating: .nan, count: ShiftedTaps.scratchCount(s, threads: 2))
                 scratch.withUnsafeMutableBufferPointer {
@@ -43,6 +44,38 @@ struct TapKernelTests {
             checked += 1
         }
         #expect(checked >= 50)
+    }
+
+    /// ResNet-18/50's 7×7 layers at batch 1 (up to 512 channels, where the channels are shared
+    /// out between threads), with weights packed once by the caller as inference does, and a
+    /// channel count that leaves a remainder after the blocks of four.
+    @Test func oneImageWithManyChannelsAndPrepackedWeights() {
+        var random = SeededRandom(seed: 97)
+        for (c, m, threads) in [(512, 512, 2), (256, 130, 2), (64, 37, 1), (128, 6, 2)] {
+            var s = Conv2DShape(batch: 1, inChannels: c, height: 7, width: 7, outChannels: m, kernelH: 3, kernelW: 3)
+            s.padTop = 1; s.padLeft = 1; s.padBottom = 1; s.padRight = 1
+            #expect(ShiftedTaps.applies(s, threads: threads))
+            let x = EngineKernelTests.values(c * 49, &random), w = EngineKernelTests.values(m * c * 9, &random)
+            let b = EngineKernelTests.values(m, &random)
+            var expected = [Float](repeating: .nan, count: m * 49), out = expected
+            b.withUnsafeBufferPointer { Conv2D.reference(s, input: x, weight: w, bias: $0.baseAddress, output: &expected) }
+            expected = expected.map { max($0, 0) }
+            let packed = Conv2D.packWeights(s, w)
+            var scratch = [Float](repeating: .nan, count: Conv2D.scratchCount(s, threads: threads))
+            b.withUnsafeBufferPointer { bp in
+                packed.withUnsafeBufferPointer { pp in
+                    scratch.withUnsafeMutableBufferPointer {
+                        Conv2D.forward(s, input: x, weight: w, bias: bp.baseAddress, output: &out, clamp: Clamp(lo: 0, hi: .infinity),
+                                       scratch: $0.baseAddress, pool: WorkerPool(threads: threads), packedWeights: pp.baseAddress)
+                    }
+                }
+            }
+            // Relative to the largest output: 4,608-term sums cancel to near zero in places,
+            // where an element's own relative error says nothing about the kernel.
+            let scale = expected.map(abs).max() ?? 1
+            let error = zip(out, expected).map { $0.isNaN ? .infinity : abs($0 - $1) / scale }.max() ?? 1
+            #expect(error < 1e-5, "\(c) → \(m) channels, \(threads) threads: \(error)")
+        }
     }
 
     /// Batches of 2–12 images on two workers, and of 9–12 on one, so a worker's images end inside

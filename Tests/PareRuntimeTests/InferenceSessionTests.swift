@@ -28,6 +28,45 @@ import Testing
         return DenseTensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(random.below(2001) - 1000) / 500 })
     }
 
+    /// Conv weights computed from the input (weight × mean(x)) change from run to run, and their
+    /// buffers are recycled between values, so the converted weights a session caches for
+    /// constant ones (Winograd transforms, the shifted-tap kernel's packing) must not be reused
+    /// for them: each run matches the definition with that run's weights. Two convs of the same
+    /// weight size in a row make the second weight likely to land in the first one's buffer.
+    @Test func weightsComputedFromTheInputAreNotCached() throws {
+        // 32 channels on 10×10 (Winograd's domain), then 8 on 7×7 (the shifted-tap kernel's).
+        for (channels, size) in [(32, 10), (8, 7)] {
+            var net = NetBuilder(dims: [1, Int64(channels), Int64(size), Int64(size)])
+            let mean = net.node("ReduceMean", ["x"], [.int("keepdims", 1)])
+            var value = "x"
+            var weights: [[Float]] = []
+            for layer in 0..<2 {
+                let base = net.weight("w\(layer)", [Int64(channels), Int64(channels), 3, 3], base: Float(layer))
+                weights.append((0..<(channels * channels * 9)).map { Float(layer) + Float($0) })
+                let scaled = net.node("Mul", [base, mean])
+                let scaledDown = net.node("Mul", [scaled, net.weight("s\(layer)", [1], values: [1e-4])])
+                value = net.node("Conv", [value, scaledDown], [.ints("kernel_shape", [3, 3]), .ints("pads", [1, 1, 1, 1])])
+            }
+            let session = try InferenceSession(model: net.model(output: value), path: "dynamic.onnx", threads: 2)
+            var s = Conv2DShape(batch: 1, inChannels: channels, height: size, width: size, outChannels: channels, kernelH: 3, kernelW: 3)
+            s.padTop = 1; s.padLeft = 1; s.padBottom = 1; s.padRight = 1
+            for (run, factor) in [Float(1), 2, -3].enumerated() {
+                let x = DenseTensor(shape: [1, channels, size, size], floats: Self.input([1, channels, size, size], seed: 9).floats.map { $0 * factor })
+                let y = try #require(try session.run(["x": x])[value])
+                let m = x.floats.reduce(0, +) / Float(x.count)
+                var expected = x.floats
+                for w in weights {
+                    var out = [Float](repeating: 0, count: expected.count)
+                    Conv2D.reference(s, input: expected, weight: w.map { $0 * m * 1e-4 }, bias: nil, output: &out)
+                    expected = out
+                }
+                let scale = expected.map(abs).max() ?? 1
+                let worst = zip(y.floats, expected).map { abs($0 - $1) / scale }.max() ?? 1
+                #expect(worst < 1e-4, "\(channels) channels on \(size)×\(size), run \(run): worst error \(worst) of the largest output")
+            }
+        }
+    }
+
     /// Conv → BatchNormalization → Relu runs as one fused step and still equals the three ops
     /// computed one after another from their definitions.
     @Test func convBatchNormReluFusesAndMatchesTheDefinition() throws {
