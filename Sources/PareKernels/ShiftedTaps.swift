@@ -16,22 +16,23 @@ import Foundation
 /// Where the CPU has AVX-512 the GEMMs give way to CPareKernels' register-blocked kernel, which
 /// sums all taps and channels of a 4-channel × 64-column block before storing it (see `direct`).
 enum ShiftedTaps {
-    /// Whether `forward` takes this path: a stride-1, undilated, single-group conv with a kernel
-    /// wider than 1×1, at least 8 input channels and 36 output pixels, and then either the AVX-512
-    /// kernel (any batch: with fewer images than threads they share out the output channels) or,
-    /// without it, one OpenBLAS GEMM per tap for 8–64 channels and an image per thread (measured on
-    /// CIFAR ResNet-56: faster than im2col at 16 channels on 32×32, slower at 32 on 16×16).
-    /// `PARE_SHIFTED_TAPS=0` turns it off, for benchmarking the choice.
+    /// Whether `forward` takes this path: an undilated, single-group conv with a kernel wider than
+    /// 1×1, at least 8 input channels and 36 output pixels, and then either the AVX-512 kernel
+    /// (any stride, through phase planes; any batch: with fewer images than threads they share out
+    /// the output channels) or, without it, one OpenBLAS GEMM per tap for stride 1, 8–64 channels
+    /// and an image per thread (measured on CIFAR ResNet-56: faster than im2col at 16 channels on
+    /// 32×32, slower at 32 on 16×16). `PARE_SHIFTED_TAPS=0` turns it off, to compare.
     static func applies(_ s: Conv2DShape, threads: Int) -> Bool {
-        guard enabled && s.groups == 1 && s.strideH == 1 && s.strideW == 1 && s.dilationH == 1 && s.dilationW == 1
+        guard enabled && s.groups == 1 && s.dilationH == 1 && s.dilationW == 1
             && s.kernelH * s.kernelW > 1 && s.inChannels >= 8 && s.outHeight * s.outWidth >= 36 else { return false }
-        return directAvailable || (s.inChannels <= 64 && s.batch >= threads)
+        if directAvailable { return true }
+        return s.strideH == 1 && s.strideW == 1 && s.inChannels <= 64 && s.batch >= threads
     }
 
-    /// Whether `Conv2DBackward` takes `weightGradient`: the per-tap GEMMs' domain (8–64 channels,
-    /// an image per thread), where the 3×3 ones may run on the AVX-512 kernel instead.
+    /// Whether `Conv2DBackward` takes `weightGradient`: the per-tap GEMMs' domain (stride 1, 8–64
+    /// channels, an image per thread), where the 3×3 ones may run on the AVX-512 kernel instead.
     static func appliesToWeightGradient(_ s: Conv2DShape, threads: Int) -> Bool {
-        applies(s, threads: threads) && s.inChannels <= 64 && s.batch >= threads
+        applies(s, threads: threads) && s.strideH == 1 && s.strideW == 1 && s.inChannels <= 64 && s.batch >= threads
     }
 
     static let enabled = ProcessInfo.processInfo.environment["PARE_SHIFTED_TAPS"] != "0"
@@ -48,24 +49,60 @@ enum ShiftedTaps {
 
     /// Where each tap's input starts in the padded image, relative to the output pixel.
     static func tapOffsets(_ s: Conv2DShape) -> [Int32] {
-        let wp = layout(s).wp
-        return (0..<(s.kernelH * s.kernelW)).map { Int32(($0 / s.kernelW) * wp + $0 % s.kernelW) }
+        let l = layout(s), phaseRows = l.plane / (s.strideH * s.strideW * l.rowWidth)
+        return (0..<(s.kernelH * s.kernelW)).map { t in
+            let ky = t / s.kernelW, kx = t % s.kernelW
+            let phase = (ky % s.strideH) * s.strideW + kx % s.strideW
+            return Int32(phase * phaseRows * l.rowWidth + (ky / s.strideH) * l.rowWidth + kx / s.strideW)
+        }
     }
 
-    /// The padded plane, and the floats one worker needs: padded image (with kW floats of slack
-    /// for the last tap's reads past the last plane) and the product on the padded width.
-    static func layout(_ s: Conv2DShape) -> (hp: Int, wp: Int, perWorker: Int) {
+    /// How an image is laid out for the taps. With stride 1, each channel is its zero-padded
+    /// plane (Hp × Wp). With strides (sh, sw) it is split into sh·sw phase planes of
+    /// ⌈Hp/sh⌉ × ⌈Wp/sw⌉ — padded pixel (py, px) goes to phase (py mod sh, px mod sw) at
+    /// (py / sh, px / sw) — so that tap (ky, kx) of output pixel (oy, ox) reads phase
+    /// (ky mod sh, kx mod sw) at (oy + ky / sh, ox + kx / sw): a stride-1 read again, and the
+    /// same kernel serves strided convolutions (ResNets' downsampling 3×3s).
+    struct Layout {
+        /// Floats per output row in the product (and per row of a phase plane).
+        let rowWidth: Int
+        /// Floats per channel: all its phase planes.
+        let plane: Int
+        /// Floats one worker needs: the image's planes, kW floats of slack for the last tap's reads
+        /// past the last plane, and the product on the row width.
+        let perWorker: Int
+    }
+
+    static func layout(_ s: Conv2DShape) -> Layout {
         let hp = s.height + s.padTop + s.padBottom, wp = s.width + s.padLeft + s.padRight
-        return (hp, wp, s.inChannels * hp * wp + s.kernelW + s.outChannels * s.outHeight * wp)
+        let rows = (hp + s.strideH - 1) / s.strideH, width = (wp + s.strideW - 1) / s.strideW
+        let plane = s.strideH * s.strideW * rows * width
+        return Layout(rowWidth: width, plane: plane,
+                      perWorker: s.inChannels * plane + s.kernelW + s.outChannels * s.outHeight * width)
     }
 
-    /// Writes one image's channels into the interior of its zero-bordered padded planes.
+    /// Writes one image's channels into the interior of its zero-bordered planes (see `Layout`).
     static func copyInterior(_ s: Conv2DShape, image: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
-        let (hp, wp, _) = layout(s)
+        let l = layout(s)
+        if s.strideH == 1 && s.strideW == 1 {
+            for ch in 0..<s.inChannels {
+                let src = image + ch * s.height * s.width
+                let dst = padded + ch * l.plane + s.padTop * l.rowWidth + s.padLeft
+                for iy in 0..<s.height { (dst + iy * l.rowWidth).update(from: src + iy * s.width, count: s.width) }
+            }
+            return
+        }
+        let phasePlane = l.plane / (s.strideH * s.strideW)
         for ch in 0..<s.inChannels {
-            let src = image + ch * s.height * s.width
-            let dst = padded + ch * hp * wp + s.padTop * wp + s.padLeft
-            for iy in 0..<s.height { (dst + iy * wp).update(from: src + iy * s.width, count: s.width) }
+            let src = image + ch * s.height * s.width, planes = padded + ch * l.plane
+            for iy in 0..<s.height {
+                let py = iy + s.padTop
+                let rowBase = planes + (py % s.strideH) * s.strideW * phasePlane + (py / s.strideH) * l.rowWidth
+                for ix in 0..<s.width {
+                    let px = ix + s.padLeft
+                    rowBase[(px % s.strideW) * phasePlane + px / s.strideW] = src[iy * s.width + ix]
+                }
+            }
         }
     }
 
@@ -73,7 +110,7 @@ enum ShiftedTaps {
         s.kernelH * s.kernelW * s.outChannels * s.inChannels + threads * layout(s).perWorker
     }
 
-    /// Moves one image's products (on the padded width, rows `wp` apart) into the N×M×OH×OW output
+    /// Moves one image's products (rows `wp` apart: `Layout.rowWidth`) into the N×M×OH×OW output
     /// through the epilogue (bias, residual, clamp).
     struct ProductRows: @unchecked Sendable {
         let s: Conv2DShape, y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?
@@ -106,7 +143,7 @@ enum ShiftedTaps {
                         residual: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?,
                         direct: Bool? = nil, packed: UnsafePointer<Float>? = nil) {
         let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
-        let (hp, wp, perWorker) = layout(s)
+        let l = layout(s), wp = l.rowWidth, plane = l.plane, perWorker = l.perWorker
         let oh = s.outHeight, columns = oh * wp
         let direct = direct ?? Self.direct(s), offsets = tapOffsets(s)
         if direct {
@@ -125,8 +162,8 @@ enum ShiftedTaps {
         if direct && s.batch < threads, let pool {
             // Fewer images than threads (inference on one image): the threads share out each
             // image's output channels, in blocks of four (the kernel's register block).
-            let padded = scratch + taps * m * c, product = padded + c * hp * wp + s.kernelW
-            padded.update(repeating: 0, count: c * hp * wp + s.kernelW)
+            let padded = scratch + taps * m * c, product = padded + c * plane + s.kernelW
+            padded.update(repeating: 0, count: c * plane + s.kernelW)
             let blocks = (m + 3) / 4
             for n in 0..<s.batch {
                 copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
@@ -135,7 +172,7 @@ enum ShiftedTaps {
                     let share = WorkerPool.evenShare(worker, of: blocks, parts: threads)
                     let first = share.lowerBound * 4, end = min(m, share.upperBound * 4)
                     guard first < end else { return }
-                    pare_taps_forward(Int32(end - first), Int32(c), Int32(taps), offsets, weights + first * c * taps, padded, hp * wp,
+                    pare_taps_forward(Int32(end - first), Int32(c), Int32(taps), offsets, weights + first * c * taps, padded, plane,
                                       product + first * columns, Int32(columns))
                     epilogue.write(image: n, channels: first..<end, from: product)
                 }
@@ -144,16 +181,16 @@ enum ShiftedTaps {
         }
         let work: @Sendable (Int) -> Void = { worker in
             let padded = scratch + taps * m * c + worker * perWorker
-            let product = padded + c * hp * wp + s.kernelW
+            let product = padded + c * plane + s.kernelW
             // Borders (and the slack) stay zero; each image overwrites only the interior.
-            padded.update(repeating: 0, count: c * hp * wp + s.kernelW)
+            padded.update(repeating: 0, count: c * plane + s.kernelW)
             for n in WorkerPool.evenShare(worker, of: s.batch, parts: threads) {
                 copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
                 if direct {
-                    pare_taps_forward(Int32(m), Int32(c), Int32(taps), offsets, weights, padded, hp * wp, product, Int32(columns))
+                    pare_taps_forward(Int32(m), Int32(c), Int32(taps), offsets, weights, padded, plane, product, Int32(columns))
                 } else {
                     for t in 0..<taps {
-                        Gemm.sgemm(m: m, n: columns, k: c, a: weights + t * m * c, lda: c, b: padded + Int(offsets[t]), ldb: hp * wp,
+                        Gemm.sgemm(m: m, n: columns, k: c, a: weights + t * m * c, lda: c, b: padded + Int(offsets[t]), ldb: plane,
                                    beta: t == 0 ? 0 : 1, c: product, ldc: columns)
                     }
                 }

@@ -23,12 +23,11 @@ extension ShiftedTaps {
 
     /// A padded image, with kW floats of slack for the last tap's reads past its last plane.
     private static func paddedImageCount(_ s: Conv2DShape) -> Int {
-        let (hp, wp, _) = layout(s)
-        return s.inChannels * hp * wp + s.kernelW
+        s.inChannels * layout(s).plane + s.kernelW
     }
 
     private static func gradientBlockCount(_ s: Conv2DShape) -> Int {
-        let wp = layout(s).wp
+        let wp = layout(s).rowWidth
         return gradientChunk * (paddedImageCount(s) + s.outChannels * s.outHeight * wp) + s.kernelH * s.kernelW * s.outChannels * s.inChannels
     }
 
@@ -49,7 +48,7 @@ extension ShiftedTaps {
                                weightGradient dw: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?,
                                direct: Bool? = nil) {
         let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
-        let (hp, wp, _) = layout(s)
+        let l = layout(s), wp = l.rowWidth, plane = l.plane
         let oh = s.outHeight, ow = s.outWidth, columns = oh * wp
         let paddedImage = paddedImageCount(s), gradientImage = m * columns
         let direct = (direct ?? directGradient(s)) && taps == 9, offsets = tapOffsets(s)
@@ -74,13 +73,13 @@ extension ShiftedTaps {
                 }
                 let first = chunkStart == images.lowerBound
                 if direct {
-                    pare_taps_weight_gradient(Int32(m), Int32(c), offsets, Int32(chunk.count), gradient, gradientImage, padded, hp * wp,
+                    pare_taps_weight_gradient(Int32(m), Int32(c), offsets, Int32(chunk.count), gradient, gradientImage, padded, plane,
                                               paddedImage, Int32(columns), sums, first ? 0 : 1)
                 } else {
                     for slot in 0..<chunk.count {
                         for t in 0..<taps {
                             Gemm.sgemm(transB: true, m: m, n: c, k: columns, a: gradient + slot * gradientImage, lda: columns,
-                                       b: padded + slot * paddedImage + Int(offsets[t]), ldb: hp * wp,
+                                       b: padded + slot * paddedImage + Int(offsets[t]), ldb: plane,
                                        beta: first && slot == 0 ? 0 : 1, c: sums + t * m * c, ldc: c)
                         }
                     }

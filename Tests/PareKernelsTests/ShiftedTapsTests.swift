@@ -41,7 +41,9 @@ import Testing
         #expect(checked >= 40)
     }
 
-    @Test func onlyStrideOneUndilatedSingleGroupWithFewChannels() {
+    /// Undilated single-group convs only; strides and more than 64 channels (or fewer images than
+    /// threads) only on the AVX-512 kernel.
+    @Test func onlyUndilatedSingleGroupAndStridesOrManyChannelsWithTheDirectKernel() {
         var s = Conv2DShape(batch: 2, inChannels: 16, height: 32, width: 32, outChannels: 16, kernelH: 3, kernelW: 3)
         s.padTop = 1; s.padLeft = 1; s.padBottom = 1; s.padRight = 1
         #expect(ShiftedTaps.applies(s, threads: 2))
@@ -51,7 +53,9 @@ import Testing
         var pointwise = s; pointwise.kernelH = 1; pointwise.kernelW = 1
         var wide = s; wide.inChannels = 128
         var oneImage = s; oneImage.batch = 1
-        for other in [strided, dilated, grouped, pointwise, wide] { #expect(!ShiftedTaps.applies(other, threads: 1)) }
-        #expect(!ShiftedTaps.applies(oneImage, threads: 2))
+        for other in [dilated, grouped, pointwise] { #expect(!ShiftedTaps.applies(other, threads: 1)) }
+        for other in [strided, wide] { #expect(ShiftedTaps.applies(other, threads: 1) == ShiftedTaps.directAvailable) }
+        #expect(ShiftedTaps.applies(oneImage, threads: 2) == ShiftedTaps.directAvailable)
+        for other in [strided, wide, oneImage] { #expect(!ShiftedTaps.appliesToWeightGradient(other, threads: 2)) }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// still checked by ShiftedTapsTests there).
 @Suite(.enabled(if: ShiftedTaps.directAvailable, "needs AVX-512 (or PARE_DIRECT_TAPS=0 was set)"))
 struct TapKernelTests {
-    /// A random stride-1 problem of the shifted-tap path: 1–40 output channels (so blocks of four
+    /// A random problem of the shifted-tap path (stride 1 until a test sets one): 1–40 output channels (so blocks of four
     /// and remainders), 8–64 input channels, 6–25 rows of 6–37 pixels (column counts that end inside,
     /// at the end of and past a 64-column block), kernels 1×2 to 4×4, asymmetric pads.
     static func problem(_ random: inout SeededRandom, threeByThree: Bool) -> Conv2DShape {
@@ -22,17 +22,18 @@ struct TapKernelTests {
     @Test func forwardOfBothKernelsMatchesTheDefinition() {
         var random = SeededRandom(seed: 83)
         let pool = WorkerPool(threads: 2)
-        var checked = 0
+        var checked = 0, strided = 0, oneImage = 0
         for trial in 0..<70 {
             var s = Self.problem(&random, threeByThree: trial % 2 == 0)
             if trial % 5 == 0 { s.batch = 1 }  // one image: the two threads share out its channels
+            if trial % 3 == 1 { s.strideH = 1 + random.below(3); s.strideW = 1 + random.below(3) }  // phase planes
             guard s.problem == nil, ShiftedTaps.applies(s, threads: 2) else { continue }
             let x = EngineKernelTests.values(s.batch * s.inChannels * s.height * s.width, &random)
             let w = EngineKernelTests.values(s.outChannels * s.inChannels * s.kernelH * s.kernelW, &random)
             let n = s.batch * s.outChannels * s.outHeight * s.outWidth
             var expected = [Float](repeating: .nan, count: n)
             Conv2D.reference(s, input: x, weight: w, bias: nil, output: &expected)
-            for direct in [true, false] where direct || s.batch >= 2 {
+            for direct in [true, false] where direct || (s.batch >= 2 && s.strideH == 1 && s.strideW == 1) {
                 var out = [Float](repeating: .nan, count: n)
                 var scratch = [Float](repeating: .nan, count: ShiftedTaps.scratchCount(s, threads: 2))
                 scratch.withUnsafeMutableBufferPointer {
@@ -42,8 +43,10 @@ struct TapKernelTests {
                 #expect(EngineKernelTests.maxRelativeError(out, expected) < 1e-4, "trial \(trial), direct \(direct): \(s)")
             }
             checked += 1
+            if s.strideH * s.strideW > 1 { strided += 1 }
+            if s.batch == 1 { oneImage += 1 }
         }
-        #expect(checked >= 50)
+        #expect(checked >= 50 && strided >= 10 && oneImage >= 10, "\(checked) problems, \(strided) strided, \(oneImage) of one image")
     }
 
     /// ResNet-18/50's 7×7 layers at batch 1 (up to 512 channels, where the channels are shared
