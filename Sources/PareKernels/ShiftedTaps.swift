@@ -14,7 +14,8 @@ import Foundation
 /// 32×32) that copy costs about as much as the arithmetic. The price is the wasted columns
 /// ((kW − 1)/Wp of the work) and GEMMs only C deep, which is why this is kept to few channels.
 /// Where the CPU has AVX-512 the GEMMs give way to CPareKernels' register-blocked kernel, which
-/// sums all taps and channels of a 4-channel × 64-column block before storing it (see `direct`).
+/// sums all taps and channels of a 4-channel × 64-column block before storing it (see `direct`),
+/// and strided convolutions take the same path through phase planes (see `Layout`).
 enum ShiftedTaps {
     /// Whether `forward` takes this path: an undilated, single-group conv with a kernel wider than
     /// 1×1, at least 8 input channels and 36 output pixels, and then either the AVX-512 kernel
