@@ -15,12 +15,13 @@ void pare_taps_pack(int m, int c, int taps, const float *w, float *packed);
 
 /// product[o][p] = Σ_i Σ_t W[o][i][t] · padded[i·plane + offsets[t] + p] for p < columns
 /// (product rows `columns` apart): every tap of a stride-1 convolution on one zero-padded image
-/// at once, the sums kept in registers.
+/// (or of a strided one, on its phase planes: the offsets say where each tap reads) at once, the
+/// sums kept in registers.
 void pare_taps_forward(int m, int c, int taps, const int *offsets, const float *packed,
                        const float *padded, size_t plane, float *product, int columns);
 
-/// sums[t][o][i] (+= when `accumulate`, else =) Σ_n Σ_p grad[n·grad_image + o·columns + p] · padded[n·padded_image + i·plane
-/// + offsets[t] + p] for a 3×3 kernel (9 taps): the weight gradient over `images` images, each
+/// sums[t][o][i] (+= when `accumulate`, else =) Σ_n Σ_p grad[n·grad_image + o·columns + p]
+/// · padded[n·padded_image + i·plane + offsets[t] + p] for a 3×3 kernel (9 taps): the weight gradient over `images` images, each
 /// sum in a fixed order (so the result does not depend on anything but the inputs).
 void pare_taps_weight_gradient(int m, int c, const int offsets[9], int images, const float *grad, size_t grad_image,
                                const float *padded, size_t plane, size_t padded_image, int columns, float *sums,
