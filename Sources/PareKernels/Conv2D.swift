@@ -100,7 +100,7 @@ public enum Conv2D {
     /// caller whose weights stay fixed (inference) packs once: for a 512-channel 3×3 layer on
     /// 7×7 images, reordering costs about as much as the convolution.
     public static func usesPackedWeights(_ s: Conv2DShape, threads: Int) -> Bool {
-        !(s.groups > 1 && s.groups == s.inChannels) && ShiftedTaps.applies(s, threads: threads) && ShiftedTaps.direct(s)
+        !(s.groups > 1 && s.groups == s.inChannels) && ShiftedTaps.applies(s, threads: threads) && ShiftedTaps.directAvailable
     }
 
     /// The weights [M, C, kH, kW] reordered for the shifted-tap kernel (see `usesPackedWeights`).

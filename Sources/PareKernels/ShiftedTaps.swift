@@ -14,20 +14,22 @@ import Foundation
 /// 32×32) that copy costs about as much as the arithmetic. The price is the wasted columns
 /// ((kW − 1)/Wp of the work) and GEMMs only C deep, which is why this is kept to few channels.
 /// Where the CPU has AVX-512 the GEMMs give way to CPareKernels' register-blocked kernel, which
-/// sums all taps and channels of a 4-channel × 64-column block before storing it (see `direct`),
+/// sums all taps and channels of a 4-channel × 64-column block before storing it (see `directAvailable`),
 /// and strided convolutions take the same path through phase planes (see `Layout`).
 enum ShiftedTaps {
     /// Whether `forward` takes this path: an undilated, single-group conv with a kernel wider than
-    /// 1×1, at least 8 input channels and 36 output pixels, and then either the AVX-512 kernel
-    /// (any stride, through phase planes; any batch: with fewer images than threads they share out
-    /// the output channels) or, without it, one OpenBLAS GEMM per tap for stride 1, 8–64 channels
-    /// and an image per thread (measured on CIFAR ResNet-56: faster than im2col at 16 channels on
-    /// 32×32, slower at 32 on 16×16). `PARE_SHIFTED_TAPS=0` turns it off, to compare.
+    /// 1×1 and at least 36 output pixels, and then either the AVX-512 kernel (any stride, through
+    /// phase planes; any batch: with fewer images than threads they share out the output channels;
+    /// any channel count — RGB stems too, where it beats im2col: ResNet-50's 7×7 stride-2 stem
+    /// 3.4 → 2.5 ms on one thread, VGG-16's first 3×3 3.8 → 2.6 ms) or, without it, one OpenBLAS
+    /// GEMM per tap for stride 1, 8–64 channels and an image per thread (measured on CIFAR
+    /// ResNet-56: faster than im2col at 16 channels on 32×32, slower at 32 on 16×16; a GEMM a
+    /// few channels deep is not worth a call). `PARE_SHIFTED_TAPS=0` turns it off, to compare.
     static func applies(_ s: Conv2DShape, threads: Int) -> Bool {
         guard enabled && s.groups == 1 && s.dilationH == 1 && s.dilationW == 1
-            && s.kernelH * s.kernelW > 1 && s.inChannels >= 8 && s.outHeight * s.outWidth >= 36 else { return false }
+            && s.kernelH * s.kernelW > 1 && s.outHeight * s.outWidth >= 36 else { return false }
         if directAvailable { return true }
-        return s.strideH == 1 && s.strideW == 1 && s.inChannels <= 64 && s.batch >= threads
+        return s.strideH == 1 && s.strideW == 1 && (8...64).contains(s.inChannels) && s.batch >= threads
     }
 
     /// Whether `Conv2DBackward` takes `weightGradient`: the per-tap GEMMs' domain (stride 1, 8–64
@@ -43,8 +45,6 @@ enum ShiftedTaps {
     /// layer (one thread, GFLOP/s, kernel vs OpenBLAS Haswell / AVX-512 kernels): 16 channels at
     /// 32×32 117 vs 81 / 101; 32 at 16×16 117 vs 92 / 109; 64 at 8×8 117 vs 98 / 112 — the
     /// kernel runs at this CPU's FMA peak (115). `PARE_DIRECT_TAPS=0` turns it off, to compare.
-    static func direct(_ s: Conv2DShape) -> Bool { directAvailable }
-
     static let directAvailable = pare_taps_available() != 0
         && ProcessInfo.processInfo.environment["PARE_DIRECT_TAPS"] != "0"
 
@@ -148,7 +148,7 @@ enum ShiftedTaps {
         let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
         let l = layout(s), wp = l.rowWidth, plane = l.plane, perWorker = l.perWorker
         let oh = s.outHeight, columns = oh * wp
-        let direct = direct ?? Self.direct(s), offsets = tapOffsets(s)
+        let direct = direct ?? directAvailable, offsets = tapOffsets(s)
         if direct {
             if packed == nil { pare_taps_pack(Int32(m), Int32(c), Int32(taps), w, scratch) }
         } else {

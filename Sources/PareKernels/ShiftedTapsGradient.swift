@@ -41,7 +41,7 @@ extension ShiftedTaps {
     /// than OpenBLAS up to 32 channels (GFLOP/s, one thread, eight images, kernel vs OpenBLAS
     /// Haswell: 16 channels at 32×32 98 vs 62, 32 at 16×16 95 vs 80, 64 at 8×8 79 vs 92).
     static func directGradient(_ s: Conv2DShape) -> Bool {
-        direct(s) && s.kernelH == 3 && s.kernelW == 3 && s.inChannels <= 32
+        directAvailable && s.kernelH == 3 && s.kernelW == 3 && s.inChannels <= 32
     }
 
     static func weightGradient(_ s: Conv2DShape, input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
