@@ -81,7 +81,8 @@ public enum Conv2D {
         let k = s.channelsPerGroup * s.kernelH * s.kernelW, m = s.outChannels / s.groups
         let batched = threads * (k + m) * imagesPerBlock(s) * s.outHeight * s.outWidth
         let shifted = ShiftedTaps.applies(s, threads: threads) ? ShiftedTaps.scratchCount(s, threads: threads) : 0
-        return max(threads * k * tileWidth(s, threads: threads), k * s.outHeight * s.outWidth, batched, shifted)
+        let pointwise = PointwiseConv.applies(s) ? PointwiseConv.scratchCount(s) : 0
+        return max(threads * k * tileWidth(s, threads: threads), k * s.outHeight * s.outWidth, batched, shifted, pointwise)
     }
 
     /// Images per GEMM for a batch of small images: one image's column matrix is too narrow for
@@ -95,16 +96,19 @@ public enum Conv2D {
         return max(1, min(s.batch, 196_608 / max(1, (k + m) * pixels)))
     }
 
-    /// Whether `forward` runs this shape on the AVX-512 shifted-tap kernel, which reorders the
-    /// weights on every call unless given them as `packWeights` returns them (`packedWeights`). A
-    /// caller whose weights stay fixed (inference) packs once: for a 512-channel 3×3 layer on
-    /// 7×7 images, reordering costs about as much as the convolution.
+    /// Whether `forward` runs this shape on one of the AVX-512 kernels (shifted taps, pointwise),
+    /// which reorder the weights on every call unless given them as `packWeights` returns them
+    /// (`packedWeights`). A caller whose weights stay fixed (inference) packs once: for a
+    /// 512-channel 3×3 layer on 7×7 images, reordering costs about as much as the convolution.
     public static func usesPackedWeights(_ s: Conv2DShape, threads: Int) -> Bool {
-        !(s.groups > 1 && s.groups == s.inChannels) && ShiftedTaps.applies(s, threads: threads) && ShiftedTaps.directAvailable
+        if PointwiseConv.applies(s) { return true }
+        return !(s.groups > 1 && s.groups == s.inChannels) && ShiftedTaps.applies(s, threads: threads) && ShiftedTaps.directAvailable
     }
 
-    /// The weights [M, C, kH, kW] reordered for the shifted-tap kernel (see `usesPackedWeights`).
-    public static func packWeights(_ s: Conv2DShape, _ w: UnsafePointer<Float>) -> [Float] { ShiftedTaps.packWeights(s, w) }
+    /// The weights [M, C, kH, kW] reordered for the kernel `forward` runs (see `usesPackedWeights`).
+    public static func packWeights(_ s: Conv2DShape, _ w: UnsafePointer<Float>) -> [Float] {
+        PointwiseConv.applies(s) ? PointwiseConv.packWeights(s, w) : ShiftedTaps.packWeights(s, w)
+    }
 
     /// `scratch` (at least `scratchCount` floats) is reused across calls when given, because a fresh
     /// multi-megabyte block per call costs page faults comparable to the GEMM of a small layer.
@@ -125,6 +129,11 @@ public enum Conv2D {
         let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(s, threads: threads)) : nil
         defer { owned?.deallocate() }
         nonisolated(unsafe) let columns = scratch ?? owned!
+        if PointwiseConv.applies(s) {
+            PointwiseConv.forward(s, input: x, weight: w, bias: bias, output: y, clamp: clamp, residual: residual, scratch: columns,
+                                  pool: pool, packed: packedWeights)
+            return
+        }
         if ShiftedTaps.applies(s, threads: threads) {
             ShiftedTaps.forward(s, input: x, weight: w, bias: bias, output: y, clamp: clamp, residual: residual, scratch: columns, pool: pool,
                                 packed: usesPackedWeights(s, threads: threads) ? packedWeights : nil)

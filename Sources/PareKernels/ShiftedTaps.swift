@@ -17,22 +17,17 @@ import Foundation
 /// sums all taps and channels of a 4-channel × 64-column block before storing it (see `directAvailable`),
 /// and strided convolutions take the same path through phase planes (see `Layout`).
 enum ShiftedTaps {
-    /// Whether `forward` takes this path: an undilated, single-group conv with at least 36 output
-    /// pixels and a kernel wider than 1×1 (or a small 1×1 one, see `pointwisePixels`), and then
-    /// either the AVX-512 kernel (any stride, through phase planes; any batch: with fewer images
-    /// than threads they share out the output channels; any channel count — RGB stems too, where
-    /// it beats im2col: ResNet-50's 7×7 stride-2 stem 3.4 → 2.5 ms on one thread, VGG-16's first
-    /// 3×3 3.8 → 2.6 ms) or, without it, one OpenBLAS GEMM per tap for stride 1, 8–64 channels
-    /// and an image per thread (measured on CIFAR ResNet-56: faster than im2col at 16 channels on
-    /// 32×32, slower at 32 on 16×16; a GEMM a few channels deep is not worth a call).
-    /// `PARE_SHIFTED_TAPS=0` turns it off, to compare.
+    /// Whether `forward` takes this path: an undilated, single-group conv with a kernel wider than
+    /// 1×1 and at least 36 output pixels, and then either the AVX-512 kernel (any stride, through
+    /// phase planes; any batch: with fewer images than threads they share out the output channels;
+    /// any channel count — RGB stems too, where it beats im2col: ResNet-50's 7×7 stride-2 stem
+    /// 3.4 → 2.5 ms on one thread, VGG-16's first 3×3 3.8 → 2.6 ms) or, without it, one OpenBLAS
+    /// GEMM per tap for stride 1, 8–64 channels and an image per thread (measured on CIFAR
+    /// ResNet-56: faster than im2col at 16 channels on 32×32, slower at 32 on 16×16; a GEMM a
+    /// few channels deep is not worth a call). `PARE_SHIFTED_TAPS=0` turns it off, to compare.
     static func applies(_ s: Conv2DShape, threads: Int) -> Bool {
         guard enabled && s.groups == 1 && s.dilationH == 1 && s.dilationW == 1
-            && s.outHeight * s.outWidth >= 36 else { return false }
-        if s.kernelH * s.kernelW == 1 {
-            return directAvailable && s.batch == 1 && s.strideH == 1 && s.strideW == 1
-                && s.outHeight * s.outWidth <= pointwisePixels
-        }
+            && s.kernelH * s.kernelW > 1 && s.outHeight * s.outWidth >= 36 else { return false }
         if directAvailable { return true }
         return s.strideH == 1 && s.strideW == 1 && (8...64).contains(s.inChannels) && s.batch >= threads
     }
@@ -40,16 +35,8 @@ enum ShiftedTaps {
     /// Whether `Conv2DBackward` takes `weightGradient`: the per-tap GEMMs' domain (stride 1, 8–64
     /// channels, an image per thread), where the 3×3 ones may run on the AVX-512 kernel instead.
     static func appliesToWeightGradient(_ s: Conv2DShape, threads: Int) -> Bool {
-        applies(s, threads: threads) && s.kernelH * s.kernelW > 1 && s.strideH == 1 && s.strideW == 1
-            && s.inChannels <= 64 && s.batch >= threads
+        applies(s, threads: threads) && s.strideH == 1 && s.strideW == 1 && s.inChannels <= 64 && s.batch >= threads
     }
-
-    /// Output pixels up to which a single image's stride-1 1×1 conv runs on the kernel (as one
-    /// tap) instead of OpenBLAS: ResNet-50's 7×7 layers, whose 1–4 MB weights OpenBLAS would
-    /// repack on every call while inference packs them once. Their five 1×1 convs measured
-    /// 7.6 → 6.6 ms on one thread and 4.0–4.2 → 3.7 ms on two; at 14×14 the kernel lost
-    /// (0.70 → 0.92 ms per layer on two threads), and strided 1×1s lose more to their phase planes.
-    static let pointwisePixels = 64
 
     static let enabled = ProcessInfo.processInfo.environment["PARE_SHIFTED_TAPS"] != "0"
 
