@@ -107,7 +107,7 @@ enum ConvOps {
         }
         let threads = call.pool.threadCount
         let packed = call.context.cachesDerivedWeights(of: w) && Conv2D.usesPackedWeights(s, threads: threads)
-            ? call.context.packedTapWeights(w, s) : nil
+            ? call.context.packedConvWeights(w, s) : nil
         let scratch = call.context.scratch(Conv2D.scratchCount(s, threads: threads))
         Conv2D.forward(s, input: x.pointer, weight: w.pointer, bias: b.map { UnsafePointer($0.pointer) }, output: y.pointer,
                        clamp: call.activation?.clamp ?? .none, residual: residual, scratch: scratch, pool: call.pool,

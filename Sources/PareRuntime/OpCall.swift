@@ -119,31 +119,34 @@ public final class ExecutionContext: @unchecked Sendable {
 
     public init(pool: WorkerPool) { self.pool = pool }
 
-    /// Winograd-transformed conv weights, computed once per weight buffer (weights are constants
-    /// of the session, so the buffer's identity is a stable key).
-    private var winograd: [String: FloatBuffer] = [:]
+    /// Weights derived from a constant weight buffer (Winograd transforms, kernel packings),
+    /// computed once per buffer and form: weights are constants of the session, so the buffer's
+    /// identity is a stable key (see `cachesDerivedWeights`).
+    private struct DerivedKey: Hashable {
+        let weights: ObjectIdentifier
+        let form: String
+    }
+    private var derived: [DerivedKey: FloatBuffer] = [:]
 
-    func winogradWeights(_ w: DenseTensor, _ s: Conv2DShape, tile: Winograd.Tile) -> UnsafePointer<Float> {
-        let key = "\(ObjectIdentifier(w.buffer).hashValue):\(tile.rawValue)"
-        if let cached = winograd[key] { return UnsafePointer(cached.pointer) }
-        let u = Winograd.transformWeights(w.pointer, outChannels: s.outChannels, inChannels: s.inChannels, tile: tile)
-        let buffer = FloatBuffer(capacity: u.count)
-        u.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: u.count) }
-        winograd[key] = buffer
+    private func derivedWeights(of w: DenseTensor, form: String, _ make: () -> [Float]) -> UnsafePointer<Float> {
+        let key = DerivedKey(weights: ObjectIdentifier(w.buffer), form: form)
+        if let cached = derived[key] { return UnsafePointer(cached.pointer) }
+        let values = make()
+        let buffer = FloatBuffer(capacity: values.count)
+        values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: values.count) }
+        derived[key] = buffer
         return UnsafePointer(buffer.pointer)
     }
 
-    /// Conv weights reordered for the shifted-tap kernel, once per weight buffer (as `winograd`).
-    private var tapWeights: [ObjectIdentifier: FloatBuffer] = [:]
+    func winogradWeights(_ w: DenseTensor, _ s: Conv2DShape, tile: Winograd.Tile) -> UnsafePointer<Float> {
+        derivedWeights(of: w, form: "winograd \(tile.rawValue)") {
+            Winograd.transformWeights(w.pointer, outChannels: s.outChannels, inChannels: s.inChannels, tile: tile)
+        }
+    }
 
-    func packedTapWeights(_ w: DenseTensor, _ s: Conv2DShape) -> UnsafePointer<Float> {
-        let key = ObjectIdentifier(w.buffer)
-        if let cached = tapWeights[key] { return UnsafePointer(cached.pointer) }
-        let packed = Conv2D.packWeights(s, w.pointer)
-        let buffer = FloatBuffer(capacity: packed.count)
-        packed.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: packed.count) }
-        tapWeights[key] = buffer
-        return UnsafePointer(buffer.pointer)
+    /// Conv weights reordered for the AVX-512 kernel `Conv2D.forward` picks for `s`.
+    func packedConvWeights(_ w: DenseTensor, _ s: Conv2DShape) -> UnsafePointer<Float> {
+        derivedWeights(of: w, form: "packed \(s.kernelH)×\(s.kernelW)") { Conv2D.packWeights(s, w.pointer) }
     }
 
     /// One scratch block, grown to the largest request and reused by every op of every run.
