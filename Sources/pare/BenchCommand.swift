@@ -32,8 +32,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Batch size for a free first dimension.") var batch = 1
     @Option(help: "Threads for the engine and OpenBLAS (1–256).") var threads = 1
     @Option(name: .customLong("shape"), help: "NAME=D1xD2x… for an input; repeatable.") var shapes: [String] = []
-    @Option(help: "Timed runs.") var runs = 20
-    @Option(help: "Untimed runs first.") var warmup = 3
+    @Option(help: "Timed runs (1–100000).") var runs = 20
+    @Option(help: "Untimed runs first (0–100000).") var warmup = 3
+
+    static let maximumRuns = 100_000
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Benchmark a model that fails checker rules anyway.") var force = false
     @Flag(help: "Also print the time spent per op type over the timed runs.") var profile = false
@@ -44,6 +46,11 @@ struct BenchCommand: ParsableCommand {
         try ThreadLimit.check(threads)
         guard threads >= 1, batch >= 1, runs >= 1, warmup >= 0 else {
             throw PareError(.usage, "--threads, --batch and --runs must be at least 1, --warmup at least 0")
+        }
+        // Every timed run keeps its latency; a mistyped count would otherwise run for days.
+        guard runs <= Self.maximumRuns, warmup <= Self.maximumRuns else {
+            throw PareError(.usage, place: runs > Self.maximumRuns ? "--runs" : "--warmup",
+                            "at most \(Self.maximumRuns) runs", hint: "medians settle within a few hundred runs")
         }
         let loaded = try ONNXReader.read(path: model)
         try Validation.requireValid(loaded, force: force, doing: "benchmark")

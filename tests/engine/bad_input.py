@@ -119,16 +119,19 @@ def main():
     failures += not good
     print(f"{'ok  ' if good else 'FAIL'} output file is an input file: exit {r.returncode}: {r.stderr.strip()[:200]}")
     # bench: a free non-batch dimension needs --shape; inputs larger than any machine's memory
-    # (which once ended in an allocation trap), absurd thread counts and zero dims are refused.
+    # (which once ended in an allocation trap), absurd thread and run counts and zero dims are refused.
     bench_cases = [
         ("bench free dimension", [mismatch], ["--shape"]),
         ("bench input beyond memory", [mismatch, "--shape", "x=100000000x2x64x64"], ["'x'", "GB", "--batch"]),
         ("bench batch beyond memory", [batched, "--batch", "1000000000"], ["'x'", "GB", "--batch"]),
         ("bench zero dimension", [mismatch, "--shape", "x=0x2x4x4"], ["--shape", "positive"]),
         ("bench absurd thread count", [ok_model, "--threads", "100000"], ["--threads", "256"]),
+        ("bench absurd run count", [ok_model, "--runs", "1000000000"], ["--runs", "100000"]),
+        ("bench absurd warm-up count", [ok_model, "--warmup", "1000000000"], ["--warmup", "100000"]),
     ]
     for label, args, needles in bench_cases:
-        r = subprocess.run([pare, "bench"] + args + ["--runs", "1"], capture_output=True, text=True, timeout=60)
+        runs = [] if "--runs" in args else ["--runs", "1"]
+        r = subprocess.run([pare, "bench"] + args + runs, capture_output=True, text=True, timeout=60)
         good = (r.returncode > 0 and all(n in r.stderr for n in needles) and len(r.stderr.strip().splitlines()) == 1
                 and "Backtrace" not in r.stderr)
         failures += not good
