@@ -33,12 +33,25 @@ struct TapKernelTests {
             let n = s.batch * s.outChannels * s.outHeight * s.outWidth
             var expected = [Float](repeating: .nan, count: n)
             Conv2D.reference(s, input: x, weight: w, bias: nil, output: &expected)
+            // Every other problem with the whole epilogue (the kernel finishes its sums in place).
+            let finished = trial % 2 == 1
+            let bias = finished ? EngineKernelTests.values(s.outChannels, &random) : nil
+            let residual = finished ? EngineKernelTests.values(n, &random) : nil
+            let clamp = finished ? Clamp(lo: 0, hi: 1.5) : .none
+            if finished, let bias, let residual {
+                let plane = s.outHeight * s.outWidth
+                for i in 0..<n { expected[i] = min(max(expected[i] + bias[(i / plane) % s.outChannels] + residual[i], 0), 1.5) }
+            }
             for direct in [true, false] where direct || (s.batch >= 2 && s.strideH == 1 && s.strideW == 1) {
                 var out = [Float](repeating: .nan, count: n)
                 var scratch = [Float](repeating: .nan, count: ShiftedTaps.scratchCount(s, threads: 2))
-                scratch.withUnsafeMutableBufferPointer {
-                    ShiftedTaps.forward(s, input: x, weight: w, bias: nil, output: &out, clamp: .none, residual: nil,
-                                        scratch: $0.baseAddress!, pool: pool, direct: direct)
+                scratch.withUnsafeMutableBufferPointer { sp in
+                    PointwiseConvTests.withOptionalPointer(bias) { bp in
+                        PointwiseConvTests.withOptionalPointer(residual) { rp in
+                            ShiftedTaps.forward(s, input: x, weight: w, bias: bp, output: &out, clamp: clamp, residual: rp,
+                                                scratch: sp.baseAddress!, pool: pool, direct: direct)
+                        }
+                    }
                 }
                 #expect(EngineKernelTests.maxRelativeError(out, expected) < 1e-4, "trial \(trial), direct \(direct): \(s)")
             }
