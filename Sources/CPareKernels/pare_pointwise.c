@@ -3,12 +3,11 @@
 // Why not OpenBLAS: it multiplies at about the same speed, but a conv's bias, residual and
 // clamp then take a second pass over an output that no longer fits in L2 (ResNet-50's 56×56
 // 1×1 convs write 3.2 MB). Here each 8-channel × 48-column block of sums is finished in registers
-// and stored once. Measured on this machine (two threads, 256 ← 64 channels at 56×56 with a
-// residual and ReLU): 0.79 ms against 1.15 for OpenBLAS and a separate pass.
+// and stored once. Measured on this machine (256 ← 64 channels at 56×56 with a residual and
+// ReLU): 1.01 ms against 1.39 for OpenBLAS's AVX-512 kernel and a separate pass on one thread,
+// 1.06 against 1.50 on two.
 #include "pare_pointwise.h"
-#include <immintrin.h>
-
-#define PARE_INLINE static inline __attribute__((always_inline, target("avx512f")))
+#include "pare_simd.h"
 
 size_t pare_pointwise_packed_count(int m, int c) { return (size_t)m * (size_t)c; }
 
@@ -21,31 +20,17 @@ void pare_pointwise_pack(int m, int c, const float *w, float *packed) {
         for (int i = 0; i < c; i++) *packed++ = w[(size_t)o * c + i];
 }
 
-PARE_INLINE __mmask16 lanes_below(int count) {
-    return count >= 16 ? (__mmask16)0xFFFF : (count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1));
-}
-
-// The epilogue of Sources/PareKernels/Epilogue.swift, in the same order and with the same clamp:
-// ((sum + bias) + residual), lanes ≤ lo become lo and lanes > hi become hi (NaN passes, −0 at a
-// lower bound of 0 becomes +0).
-PARE_INLINE __m512 finish(__m512 sum, __m512 bias, const float *residual, __mmask16 mask, __m512 lo, __m512 hi) {
-    __m512 v = _mm512_add_ps(sum, bias);
-    if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual));
-    v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, lo, _CMP_LE_OQ), lo);
-    return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), hi);
-}
-
 // OB output channels × PB vectors of 16 columns from p0 (lanes at or past `end` masked off).
 // OB and PB are constants at every call and the loops are unrolled, so the OB·PB ≤ 24 sums stay
-// in registers (without the pragmas GCC keeps them in a stack array and runs at a third of the
-// speed).
+// in registers (without the pragmas the compiler may keep them in a stack array, at a third to
+// a half of the speed).
 PARE_INLINE void pointwise_block(const int ob, const int pb, int c, const float *w, const float *x, size_t plane,
                                  float *y, const float *bias, const float *residual, __m512 lo, __m512 hi, int p0,
                                  int end) {
     __m512 acc[8][3];
     __mmask16 mask[3];
 #pragma GCC unroll 3
-    for (int b = 0; b < pb; b++) mask[b] = lanes_below(end - p0 - 16 * b);
+    for (int b = 0; b < pb; b++) mask[b] = first_lanes(end - p0 - 16 * b);
 #pragma GCC unroll 8
     for (int a = 0; a < ob; a++)
 #pragma GCC unroll 3
@@ -69,7 +54,7 @@ PARE_INLINE void pointwise_block(const int ob, const int pb, int c, const float 
 #pragma GCC unroll 3
         for (int b = 0; b < pb; b++) {
             size_t at = (size_t)a * plane + (size_t)p0 + 16 * (size_t)b;
-            _mm512_mask_storeu_ps(y + at, mask[b], finish(acc[a][b], add, residual ? residual + at : 0, mask[b], lo, hi));
+            _mm512_mask_storeu_ps(y + at, mask[b], pare_finish(acc[a][b], add, residual ? residual + at : 0, mask[b], lo, hi));
         }
     }
 }
@@ -86,8 +71,7 @@ PARE_INLINE void pointwise_row(const int ob, int c, const float *w, const float 
     }
 }
 
-__attribute__((target("avx512f")))
-void pare_pointwise_forward(int m, int c, const float *packed, const float *x, size_t plane, float *y,
+PARE_AVX512 void pare_pointwise_forward(int m, int c, const float *packed, const float *x, size_t plane, float *y,
                             const float *bias, const float *residual, float lo, float hi, int first, int end,
                             int column_begin, int column_end) {
     // Columns in spans whose inputs (c × 192 floats) the output-channel blocks share from L2.

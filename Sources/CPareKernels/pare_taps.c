@@ -9,10 +9,7 @@
 // The functions are compiled for AVX-512F only (target attributes), so the rest of the build
 // keeps the baseline instruction set; `pare_taps_available` checks the CPU before any call.
 #include "pare_taps.h"
-#include <immintrin.h>
-
-#define PARE_AVX512 __attribute__((target("avx512f")))
-#define PARE_INLINE static inline __attribute__((always_inline, target("avx512f")))
+#include "pare_simd.h"
 
 int pare_taps_available(void) {
     __builtin_cpu_init();
@@ -32,9 +29,6 @@ void pare_taps_pack(int m, int c, int taps, const float *w, float *packed) {
             for (int t = 0; t < taps; t++) *packed++ = w[((size_t)o * c + i) * taps + t];
 }
 
-PARE_INLINE __mmask16 first_lanes(int count) {
-    return count >= 16 ? (__mmask16)0xFFFF : (count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1));
-}
 
 // Lanes of the 16 product columns from one whose pixel x is `x` (0 ≤ x < row_width) that are
 // output pixels: column x + l lies in the row's pixels while (x + l) mod row_width < out_width.
@@ -49,19 +43,15 @@ PARE_INLINE __mmask16 pixel_lanes(int x, int row_width, int out_width) {
 }
 
 // Stores one vector of sums for output channel `a` straight into the NCHW output at pixel
-// index `at`: the pixel lanes packed together (they are consecutive pixels there), finished as
-// Sources/PareKernels/Epilogue.swift does — ((sum + bias) + residual), lanes ≤ lo become lo,
-// lanes > hi become hi.
+// index `at`: the pixel lanes packed together (they are consecutive pixels there), then
+// finished as Sources/PareKernels/Epilogue.swift does (`pare_finish`).
 PARE_INLINE void store_pixels(const pare_taps_output *out, int a, size_t at, __mmask16 lanes, __m512 sum) {
     int count = __builtin_popcount((unsigned)lanes);
     if (count == 0) return;
     at += (size_t)a * out->out_plane;
     __mmask16 head = count == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
-    __m512 v = _mm512_add_ps(_mm512_maskz_compress_ps(lanes, sum), _mm512_set1_ps(out->bias ? out->bias[a] : 0.0f));
-    if (out->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(head, out->residual + at));
-    __m512 lo = _mm512_set1_ps(out->lo), hi = _mm512_set1_ps(out->hi);
-    v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, lo, _CMP_LE_OQ), lo);
-    v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), hi);
+    __m512 v = pare_finish(_mm512_maskz_compress_ps(lanes, sum), _mm512_set1_ps(out->bias ? out->bias[a] : 0.0f),
+                           out->residual ? out->residual + at : 0, head, _mm512_set1_ps(out->lo), _mm512_set1_ps(out->hi));
     _mm512_mask_storeu_ps(out->y + at, head, v);
 }
 
