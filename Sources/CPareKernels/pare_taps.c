@@ -30,9 +30,9 @@ void pare_taps_pack(int m, int c, int taps, const float *w, float *packed) {
 }
 
 
-// Lanes of the 16 product columns from one whose pixel x is `x` (0 ≤ x < row_width) that are
+// Lanes of the 16 sum columns from one whose pixel x is `x` (0 ≤ x < row_width) that are
 // output pixels: column x + l lies in the row's pixels while (x + l) mod row_width < out_width.
-// Set as runs of out_width lanes, one per product row the 16 lanes touch.
+// Set as runs of out_width lanes, one per output row the 16 lanes touch.
 PARE_INLINE __mmask16 pixel_lanes(int x, int row_width, int out_width) {
     unsigned lanes = 0;
     for (int start = x < out_width ? -x : row_width - x; start < 16; start += row_width) {
@@ -56,14 +56,12 @@ PARE_INLINE void store_pixels(const pare_taps_output *out, int a, size_t at, __m
 }
 
 // CB output channels × PB vectors of 16 columns from `p0`; lanes past `columns` are masked off
-// (loads read zero, stores skip them). CB and PB are constants at every call and the loops are
-// unrolled, so the accumulators live in registers (CB·PB ≤ 24 of the 32; PB ≤ 6); without the
-// pragmas the two store variants made clang keep them in a stack array, at 40% of the speed.
-// With `into`, the sums go straight to the output's pixels; without, to `product` (rows
-// `columns` apart).
+// (loads read zero, stores skip them), and the sums go straight to the output's pixels. CB and PB
+// are constants at every call and the loops are unrolled, so the accumulators live in registers
+// (CB·PB ≤ 24 of the 32; PB ≤ 6); without the pragmas clang kept them in a stack array once
+// the store became a loop of `store_pixels` calls, at 40% of the speed.
 PARE_INLINE void forward_block(const int cb, const int pb, int c, int taps, const int *offsets, const float *w,
-                               const float *padded, size_t plane, float *product, const pare_taps_output *into,
-                               int columns, int p0) {
+                               const float *padded, size_t plane, const pare_taps_output *out, int columns, int p0) {
     __m512 acc[4][6];
     __mmask16 mask[6];
 #pragma GCC unroll 6
@@ -87,23 +85,16 @@ PARE_INLINE void forward_block(const int cb, const int pb, int c, int taps, cons
             w += cb;
         }
     }
-    if (into) {
-        // One division per block; the row and pixel of each next vector by stepping.
-        int width = into->row_width, row = p0 / width, x = p0 % width;
+    // One division per block; the row and pixel of each next vector by stepping.
+    int width = out->row_width, row = p0 / width, x = p0 % width;
 #pragma GCC unroll 6
-        for (int b = 0; b < pb; b++) {
-            __mmask16 lanes = pixel_lanes(x, width, into->out_width) & mask[b];
-            size_t at = (size_t)row * (size_t)into->out_width + (size_t)(x < into->out_width ? x : into->out_width);
+    for (int b = 0; b < pb; b++) {
+        __mmask16 lanes = pixel_lanes(x, width, out->out_width) & mask[b];
+        size_t at = (size_t)row * (size_t)out->out_width + (size_t)(x < out->out_width ? x : out->out_width);
 #pragma GCC unroll 4
-            for (int a = 0; a < cb; a++) store_pixels(into, a, at, lanes, acc[a][b]);
-            for (x += 16; x >= width; x -= width) row++;
-        }
-        return;
+        for (int a = 0; a < cb; a++) store_pixels(out, a, at, lanes, acc[a][b]);
+        for (x += 16; x >= width; x -= width) row++;
     }
-#pragma GCC unroll 4
-    for (int a = 0; a < cb; a++)
-#pragma GCC unroll 6
-        for (int b = 0; b < pb; b++) _mm512_mask_storeu_ps(product + (size_t)a * columns + p0 + 16 * b, mask[b], acc[a][b]);
 }
 
 // One row block across all columns: 64 at a time while more than 96 are left, then the rest
@@ -111,52 +102,41 @@ PARE_INLINE void forward_block(const int cb, const int pb, int c, int taps, cons
 // an 8×8 image on the padded width — are not left to a block with too few sums to hide the
 // FMA latency.
 PARE_INLINE void forward_row(const int cb, int c, int taps, const int *offsets, const float *w, const float *padded,
-                             size_t plane, float *out, const pare_taps_output *into, int columns) {
+                             size_t plane, const pare_taps_output *out, int columns) {
     int p0 = 0;
-    for (; columns - p0 > 96; p0 += 64) forward_block(cb, 4, c, taps, offsets, w, padded, plane, out, into, columns, p0);
+    for (; columns - p0 > 96; p0 += 64) forward_block(cb, 4, c, taps, offsets, w, padded, plane, out, columns, p0);
     switch ((columns - p0 + 15) / 16) {
-    case 6: forward_block(cb, 6, c, taps, offsets, w, padded, plane, out, into, columns, p0); break;
-    case 5: forward_block(cb, 5, c, taps, offsets, w, padded, plane, out, into, columns, p0); break;
-    case 4: forward_block(cb, 4, c, taps, offsets, w, padded, plane, out, into, columns, p0); break;
-    case 3: forward_block(cb, 3, c, taps, offsets, w, padded, plane, out, into, columns, p0); break;
-    case 2: forward_block(cb, 2, c, taps, offsets, w, padded, plane, out, into, columns, p0); break;
-    case 1: forward_block(cb, 1, c, taps, offsets, w, padded, plane, out, into, columns, p0); break;
+    case 6: forward_block(cb, 6, c, taps, offsets, w, padded, plane, out, columns, p0); break;
+    case 5: forward_block(cb, 5, c, taps, offsets, w, padded, plane, out, columns, p0); break;
+    case 4: forward_block(cb, 4, c, taps, offsets, w, padded, plane, out, columns, p0); break;
+    case 3: forward_block(cb, 3, c, taps, offsets, w, padded, plane, out, columns, p0); break;
+    case 2: forward_block(cb, 2, c, taps, offsets, w, padded, plane, out, columns, p0); break;
+    case 1: forward_block(cb, 1, c, taps, offsets, w, padded, plane, out, columns, p0); break;
     default: break;
     }
 }
 
-// Output channel o's view of `into` (its pointers moved to that channel).
-PARE_INLINE pare_taps_output channel_view(const pare_taps_output *into, int o) {
-    pare_taps_output view = *into;
-    view.y += (size_t)o * into->out_plane;
+// Output channel o's view of `out` (its pointers moved to that channel).
+PARE_INLINE pare_taps_output channel_view(const pare_taps_output *out, int o) {
+    pare_taps_output view = *out;
+    view.y += (size_t)o * out->out_plane;
     if (view.bias) view.bias += o;
-    if (view.residual) view.residual += (size_t)o * into->out_plane;
+    if (view.residual) view.residual += (size_t)o * out->out_plane;
     return view;
 }
 
-PARE_AVX512 static void forward_all(int m, int c, int taps, const int *offsets, const float *packed,
-                                    const float *padded, size_t plane, float *product, const pare_taps_output *into,
-                                    int columns) {
+PARE_AVX512 void pare_taps_forward(int m, int c, int taps, const int *offsets, const float *packed,
+                                   const float *padded, size_t plane, int columns, const pare_taps_output *out) {
     int blocked = m / 4 * 4;
     size_t per_channel = (size_t)c * taps;
-    for (int o = 0; o < m; o += o < blocked ? 4 : 1) {
-        const float *w = packed + (size_t)o * per_channel;
-        pare_taps_output view;
-        if (into) view = channel_view(into, o);
-        float *rows = product ? product + (size_t)o * columns : 0;
-        if (o < blocked) forward_row(4, c, taps, offsets, w, padded, plane, rows, into ? &view : 0, columns);
-        else forward_row(1, c, taps, offsets, w, padded, plane, rows, into ? &view : 0, columns);
+    for (int o0 = 0; o0 < blocked; o0 += 4) {
+        pare_taps_output view = channel_view(out, o0);
+        forward_row(4, c, taps, offsets, packed + (size_t)o0 * per_channel, padded, plane, &view, columns);
     }
-}
-
-PARE_AVX512 void pare_taps_forward(int m, int c, int taps, const int *offsets, const float *packed,
-                                   const float *padded, size_t plane, float *product, int columns) {
-    forward_all(m, c, taps, offsets, packed, padded, plane, product, 0, columns);
-}
-
-PARE_AVX512 void pare_taps_forward_into(int m, int c, int taps, const int *offsets, const float *packed,
-                                        const float *padded, size_t plane, int columns, const pare_taps_output *into) {
-    forward_all(m, c, taps, offsets, packed, padded, plane, 0, into, columns);
+    for (int o = blocked; o < m; o++) {
+        pare_taps_output view = channel_view(out, o);
+        forward_row(1, c, taps, offsets, packed + (size_t)o * per_channel, padded, plane, &view, columns);
+    }
 }
 
 // OB output channels (1 or 2) against one input channel, all nine taps: 9·OB accumulators of

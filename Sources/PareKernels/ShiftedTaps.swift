@@ -185,8 +185,8 @@ enum ShiftedTaps {
                     let first = share.lowerBound * 4, end = min(m, share.upperBound * 4)
                     guard first < end else { return }
                     var into = epilogue.kernelOutput(image: n, firstChannel: first)
-                    pare_taps_forward_into(Int32(end - first), Int32(c), Int32(taps), offsets, weights + first * c * taps, padded, plane,
-                                           Int32(columns), &into)
+                    pare_taps_forward(Int32(end - first), Int32(c), Int32(taps), offsets, weights + first * c * taps, padded, plane,
+                                      Int32(columns), &into)
                 }
             }
             return
@@ -200,7 +200,7 @@ enum ShiftedTaps {
                 copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
                 if direct {
                     var into = epilogue.kernelOutput(image: n, firstChannel: 0)
-                    pare_taps_forward_into(Int32(m), Int32(c), Int32(taps), offsets, weights, padded, plane, Int32(columns), &into)
+                    pare_taps_forward(Int32(m), Int32(c), Int32(taps), offsets, weights, padded, plane, Int32(columns), &into)
                     continue
                 }
                 for t in 0..<taps {

@@ -13,17 +13,10 @@ size_t pare_taps_packed_count(int m, int c, int taps);
 /// output channels, each as [c][taps][4], then the remaining channels as [c][taps].
 void pare_taps_pack(int m, int c, int taps, const float *w, float *packed);
 
-/// product[o][p] = Σ_i Σ_t W[o][i][t] · padded[i·plane + offsets[t] + p] for p < columns
-/// (product rows `columns` apart): every tap of a stride-1 convolution on one zero-padded image
-/// (or of a strided one, on its phase planes: the offsets say where each tap reads) at once, the
-/// sums kept in registers.
-void pare_taps_forward(int m, int c, int taps, const int *offsets, const float *packed,
-                       const float *padded, size_t plane, float *product, int columns);
-
-/// Where `pare_taps_forward_into` puts one image's sums: straight into its NCHW output, each
+/// Where `pare_taps_forward` puts one image's sums: straight into its NCHW output, each
 /// finished as y = clamp((sum + bias[o]) + residual), lanes ≤ lo set to lo and > hi to hi.
-/// Product column p is output pixel (p / row_width, p mod row_width) and exists when the latter
-/// is below out_width. `bias` and `residual` (shaped like y) may be null.
+/// Sum column p is output pixel (p / row_width, p mod row_width) and exists when the latter is
+/// below out_width. `bias` and `residual` (shaped like y) may be null.
 typedef struct {
     float *y;
     size_t out_plane;
@@ -32,10 +25,13 @@ typedef struct {
     float lo, hi;
 } pare_taps_output;
 
-/// `pare_taps_forward` without the product: the sums of output channels 0..<m go to `out`'s
-/// channels 0..<m (the caller moves y, bias and residual to its first channel).
-void pare_taps_forward_into(int m, int c, int taps, const int *offsets, const float *packed,
-                            const float *padded, size_t plane, int columns, const pare_taps_output *out);
+/// sum[o][p] = Σ_i Σ_t W[o][i][t] · padded[i·plane + offsets[t] + p] for p < columns, stored
+/// through `out` for output channels 0..<m (the caller moves y, bias and residual to its first
+/// channel): every tap of a stride-1 convolution on one zero-padded image (or of a strided one,
+/// on its phase planes: the offsets say where each tap reads) at once, the sums kept in
+/// registers until they are final.
+void pare_taps_forward(int m, int c, int taps, const int *offsets, const float *packed,
+                       const float *padded, size_t plane, int columns, const pare_taps_output *out);
 
 /// sums[t][o][i] (+= when `accumulate`, else =) Σ_n Σ_p grad[n·grad_image + o·columns + p]
 /// · padded[n·padded_image + i·plane + offsets[t] + p] for a 3×3 kernel (9 taps): the weight gradient over `images` images, each
