@@ -29,6 +29,14 @@ export PARE_SHAPE_ORACLE_DIR="$PWD/.build/oracles/shapes"
 
 echo "== unit tests"
 swift test 2>&1 | tail -n 60
+# The kernels have a path per instruction set; the run above takes this CPU's. The AVX2 tap
+# kernels can be forced on an AVX-512 CPU, and every CPU can run without them (OpenBLAS).
+if grep -qw avx512f /proc/cpuinfo; then
+  echo "== kernel unit tests with the AVX2 tap kernels"
+  PARE_DIRECT_TAPS=avx2 swift test --skip-build --filter PareKernelsTests 2>&1 | tail -n 3
+fi
+echo "== kernel unit tests without the tap kernels (OpenBLAS GEMMs)"
+PARE_DIRECT_TAPS=0 swift test --skip-build --filter PareKernelsTests 2>&1 | tail -n 3
 
 [ "${PARE_SKIP_CONFORMANCE:-0}" = "1" ] && exit 0
 

@@ -7,13 +7,15 @@
 // core's FMA peak, against OpenBLAS's 81 with its Haswell kernel and 101 with its AVX-512 one.
 //
 // The functions are compiled for AVX-512F only (target attributes), so the rest of the build
-// keeps the baseline instruction set; `pare_taps_available` checks the CPU before any call.
+// keeps the baseline instruction set; `pare_taps_isa` checks the CPU before any call
+// (pare_taps_avx2.c has the same kernels for CPUs with AVX2 and FMA only).
 #include "pare_taps.h"
 #include "pare_simd.h"
 
-int pare_taps_available(void) {
+int pare_taps_isa(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+    if (__builtin_cpu_supports("avx512f")) return 2;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
 }
 
 size_t pare_taps_packed_count(int m, int c, int taps) { return (size_t)m * (size_t)c * (size_t)taps; }

@@ -8,7 +8,7 @@ import Foundation
 /// thread and on two, most where the output is largest (256 ← 64 channels at 56×56 with a
 /// residual: 1.39 → 1.01 ms on one thread). `PARE_POINTWISE_KERNEL=0` turns it off, to compare.
 enum PointwiseConv {
-    static let enabled = ShiftedTaps.directAvailable && ProcessInfo.processInfo.environment["PARE_POINTWISE_KERNEL"] != "0"
+    static let enabled = ShiftedTaps.kernel == .avx512 && ProcessInfo.processInfo.environment["PARE_POINTWISE_KERNEL"] != "0"
 
     static func applies(_ s: Conv2DShape) -> Bool {
         enabled && s.groups == 1 && Conv2D.isPointwise(s)

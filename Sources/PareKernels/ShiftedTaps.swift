@@ -40,13 +40,31 @@ enum ShiftedTaps {
 
     static let enabled = ProcessInfo.processInfo.environment["PARE_SHIFTED_TAPS"] != "0"
 
-    /// Whether the taps run on CPareKernels' AVX-512 kernel (all taps and channels summed in
-    /// registers) rather than one OpenBLAS GEMM per tap: on every CPU with AVX-512. Measured per
-    /// layer (one thread, GFLOP/s, kernel vs OpenBLAS Haswell / AVX-512 kernels): 16 channels at
-    /// 32×32 117 vs 81 / 101; 32 at 16×16 117 vs 92 / 109; 64 at 8×8 117 vs 98 / 112 — the
-    /// kernel runs at this CPU's FMA peak (115). `PARE_DIRECT_TAPS=0` turns it off, to compare.
-    static let directAvailable = pare_taps_available() != 0
-        && ProcessInfo.processInfo.environment["PARE_DIRECT_TAPS"] != "0"
+    /// Whether the taps run on one of CPareKernels' register-blocked kernels (all taps and channels
+    /// summed in registers) rather than one OpenBLAS GEMM per tap: on every CPU with AVX-512 or
+    /// with AVX2 and FMA. Measured per layer (one thread, GFLOP/s, kernel vs OpenBLAS Haswell /
+    /// AVX-512 kernels, on an AVX-512 CPU): 16 channels at 32×32 117 vs 81 / 101; 32 at 16×16 117
+    /// vs 92 / 109; 64 at 8×8 117 vs 98 / 112 — the kernel runs at that CPU's FMA peak (115).
+    static var directAvailable: Bool { kernel != nil }
+
+    /// The instruction set of the tap kernels that run. `PARE_DIRECT_TAPS=0` turns them off and
+    /// `PARE_DIRECT_TAPS=avx2` picks the AVX2 ones on an AVX-512 CPU, to compare (or test them).
+    enum Kernel { case avx512, avx2 }
+    static let kernel: Kernel? = {
+        let isa = pare_taps_isa(), setting = ProcessInfo.processInfo.environment["PARE_DIRECT_TAPS"]
+        if setting == "0" || isa == 0 { return nil }
+        return isa == 2 && setting != "avx2" ? .avx512 : .avx2
+    }()
+
+    /// `pare_taps_forward` of the kernel that runs (see `kernel`).
+    static func kernelForward(_ m: Int, _ c: Int, _ taps: Int, _ offsets: UnsafePointer<Int32>, _ packed: UnsafePointer<Float>,
+                              _ padded: UnsafePointer<Float>, _ plane: Int, _ columns: Int, _ out: inout pare_taps_output) {
+        if kernel == .avx512 {
+            pare_taps_forward(Int32(m), Int32(c), Int32(taps), offsets, packed, padded, plane, Int32(columns), &out)
+        } else {
+            pare_taps_forward_avx2(Int32(m), Int32(c), Int32(taps), offsets, packed, padded, plane, Int32(columns), &out)
+        }
+    }
 
     /// Where each tap's input starts in the padded image, relative to the output pixel.
     static func tapOffsets(_ s: Conv2DShape) -> [Int32] {
@@ -69,17 +87,21 @@ enum ShiftedTaps {
         let rowWidth: Int
         /// Floats per channel: all its phase planes.
         let plane: Int
-        /// Floats one worker needs: the image's planes, kW floats of slack for the last tap's reads
-        /// past the last plane, and the product on the row width.
+        /// Floats one worker needs: the image's planes, `slack`, and the product on the row width.
         let perWorker: Int
     }
+
+    /// Zeroed floats after an image's last plane: the last tap reads up to kW − 1 past it, and the
+    /// AVX2 kernel's last vector of a row up to 7 more (whole vectors: a masked load costs a
+    /// quarter of the kernel's speed on 7×7 maps on Zen 1).
+    static func slack(_ s: Conv2DShape) -> Int { s.kernelW + 8 }
 
     static func layout(_ s: Conv2DShape) -> Layout {
         let hp = s.height + s.padTop + s.padBottom, wp = s.width + s.padLeft + s.padRight
         let rows = (hp + s.strideH - 1) / s.strideH, width = (wp + s.strideW - 1) / s.strideW
         let plane = s.strideH * s.strideW * rows * width
         return Layout(rowWidth: width, plane: plane,
-                      perWorker: s.inChannels * plane + s.kernelW + s.outChannels * s.outHeight * width)
+                      perWorker: s.inChannels * plane + slack(s) + s.outChannels * s.outHeight * width)
     }
 
     /// Writes one image's channels into the interior of its zero-bordered planes (see `Layout`).
@@ -173,7 +195,7 @@ enum ShiftedTaps {
             // Fewer images than threads (inference on one image): the threads share out each
             // image's output channels, in blocks of four (the kernel's register block).
             nonisolated(unsafe) let padded = scratch + taps * m * c
-            (padded + c * plane).update(repeating: 0, count: s.kernelW)
+            (padded + c * plane).update(repeating: 0, count: slack(s))
             let blocks = (m + 3) / 4
             for n in 0..<s.batch {
                 // The copy is shared out too (ResNet-50's first strided 3×3 on two threads:
@@ -185,22 +207,21 @@ enum ShiftedTaps {
                     let first = share.lowerBound * 4, end = min(m, share.upperBound * 4)
                     guard first < end else { return }
                     var into = epilogue.kernelOutput(image: n, firstChannel: first)
-                    pare_taps_forward(Int32(end - first), Int32(c), Int32(taps), offsets, weights + first * c * taps, padded, plane,
-                                      Int32(columns), &into)
+                    kernelForward(end - first, c, taps, offsets, weights + first * c * taps, padded, plane, columns, &into)
                 }
             }
             return
         }
         let work: @Sendable (Int) -> Void = { worker in
             let padded = scratch + taps * m * c + worker * perWorker
-            let product = padded + c * plane + s.kernelW
+            let product = padded + c * plane + slack(s)
             // Borders (and the slack) stay zero; each image overwrites only the interior.
-            padded.update(repeating: 0, count: c * plane + s.kernelW)
+            padded.update(repeating: 0, count: c * plane + slack(s))
             for n in WorkerPool.evenShare(worker, of: s.batch, parts: threads) {
                 copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
                 if direct {
                     var into = epilogue.kernelOutput(image: n, firstChannel: 0)
-                    pare_taps_forward(Int32(m), Int32(c), Int32(taps), offsets, weights, padded, plane, Int32(columns), &into)
+                    kernelForward(m, c, taps, offsets, weights, padded, plane, columns, &into)
                     continue
                 }
                 for t in 0..<taps {

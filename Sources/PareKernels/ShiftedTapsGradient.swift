@@ -21,14 +21,20 @@ extension ShiftedTaps {
         blocks(s, threads: threads).count * gradientBlockCount(s)
     }
 
-    /// A padded image, with kW floats of slack for the last tap's reads past its last plane.
+    /// A padded image and its `slack`.
     private static func paddedImageCount(_ s: Conv2DShape) -> Int {
-        s.inChannels * layout(s).plane + s.kernelW
+        s.inChannels * layout(s).plane + slack(s)
     }
 
     private static func gradientBlockCount(_ s: Conv2DShape) -> Int {
-        let wp = layout(s).rowWidth
-        return gradientChunk * (paddedImageCount(s) + s.outChannels * s.outHeight * wp) + s.kernelH * s.kernelW * s.outChannels * s.inChannels
+        gradientChunk * (paddedImageCount(s) + s.outChannels * gradientRow(s)) + s.kernelH * s.kernelW * s.outChannels * s.inChannels
+    }
+
+    /// Floats per output channel of dY on the padded width: OH·Wp, rounded up to whole vectors for
+    /// the AVX2 kernel, which reads whole vectors and relies on the zeros past OH·Wp.
+    private static func gradientRow(_ s: Conv2DShape) -> Int {
+        let columns = s.outHeight * layout(s).rowWidth
+        return kernel == .avx2 ? (columns + 7) / 8 * 8 : columns
     }
 
     private static func blocks(_ s: Conv2DShape, threads: Int) -> (count: Int, perBlock: Int) {
@@ -37,11 +43,13 @@ extension ShiftedTaps {
         return ((s.batch + perBlock - 1) / perBlock, perBlock)
     }
 
-    /// Whether the weight gradient runs on the AVX-512 kernel: written for 3×3 taps, and faster
-    /// than OpenBLAS up to 32 channels (GFLOP/s, one thread, eight images, kernel vs OpenBLAS
-    /// Haswell: 16 channels at 32×32 98 vs 62, 32 at 16×16 95 vs 80, 64 at 8×8 79 vs 92).
+    /// Whether the weight gradient runs on a tap kernel: written for 3×3 taps. The AVX-512 one is
+    /// faster than OpenBLAS up to 32 channels (GFLOP/s, one thread, eight images, kernel vs
+    /// OpenBLAS Haswell: 16 channels at 32×32 98 vs 62, 32 at 16×16 95 vs 80, 64 at 8×8 79 vs 92);
+    /// the AVX2 one at every channel count this path takes (Zen 1, peak 38: 16 at 28×28 35, 32 at
+    /// 14×14 35, 64 at 7×7 31, where OpenBLAS's Zen kernel spends a fifth of its time packing).
     static func directGradient(_ s: Conv2DShape) -> Bool {
-        directAvailable && s.kernelH == 3 && s.kernelW == 3 && s.inChannels <= 32
+        s.kernelH == 3 && s.kernelW == 3 && (kernel == .avx2 || (kernel == .avx512 && s.inChannels <= 32))
     }
 
     static func weightGradient(_ s: Conv2DShape, input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
@@ -50,7 +58,7 @@ extension ShiftedTaps {
         let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
         let l = layout(s), wp = l.rowWidth, plane = l.plane
         let oh = s.outHeight, ow = s.outWidth, columns = oh * wp
-        let paddedImage = paddedImageCount(s), gradientImage = m * columns
+        let paddedImage = paddedImageCount(s), row = gradientRow(s), gradientImage = m * row
         let direct = (direct ?? directGradient(s)) && taps == 9, offsets = tapOffsets(s)
         let (count, perBlock) = blocks(s, threads: pool?.threadCount ?? 1)
         let blockFloats = gradientBlockCount(s)
@@ -67,18 +75,23 @@ extension ShiftedTaps {
                 for (slot, n) in chunk.enumerated() {
                     copyInterior(s, image: x + n * c * s.height * s.width, into: padded + slot * paddedImage)
                     for o in 0..<m {
-                        let src = dy + (n * m + o) * oh * ow, dst = gradient + slot * gradientImage + o * columns
+                        let src = dy + (n * m + o) * oh * ow, dst = gradient + slot * gradientImage + o * row
                         for oy in 0..<oh { (dst + oy * wp).update(from: src + oy * ow, count: ow) }
                     }
                 }
                 let first = chunkStart == images.lowerBound
                 if direct {
-                    pare_taps_weight_gradient(Int32(m), Int32(c), offsets, Int32(chunk.count), gradient, gradientImage, padded, plane,
-                                              paddedImage, Int32(columns), sums, first ? 0 : 1)
+                    if kernel == .avx512 {
+                        pare_taps_weight_gradient(Int32(m), Int32(c), offsets, Int32(chunk.count), gradient, gradientImage, padded,
+                                                  plane, paddedImage, Int32(columns), sums, first ? 0 : 1)
+                    } else {
+                        pare_taps_weight_gradient_avx2(Int32(m), Int32(c), offsets, Int32(chunk.count), gradient, gradientImage, row,
+                                                       padded, plane, paddedImage, Int32(columns), sums, first ? 0 : 1)
+                    }
                 } else {
                     for slot in 0..<chunk.count {
                         for t in 0..<taps {
-                            Gemm.sgemm(transB: true, m: m, n: c, k: columns, a: gradient + slot * gradientImage, lda: columns,
+                            Gemm.sgemm(transB: true, m: m, n: c, k: columns, a: gradient + slot * gradientImage, lda: row,
                                        b: padded + slot * paddedImage + Int(offsets[t]), ldb: plane,
                                        beta: first && slot == 0 ? 0 : 1, c: sums + t * m * c, ldc: c)
                         }

@@ -85,8 +85,12 @@ import Testing
             let (gamma, beta, mean, variance) = (1 + ch, 2 + ch, 3 + ch, 4 + ch)
             return max(0, (conv[i] - mean) / (variance + 1e-5).squareRoot() * gamma + beta)
         }
-        let worst = Self.worstRelativeError(y.floats, expected)
-        #expect(y.shape == [1, 4, 5, 5] && worst < 1e-5, "worst relative error \(worst)")
+        // Relative to the largest output: with weights up to 107 the sums cancel to values far
+        // below their terms, and a GEMM kernel that sums in another order (OpenBLAS's Zen kernel
+        // against the reference) is off by 3e-5 of such a value while exact to 1e-7 of the largest.
+        let scale = expected.map(abs).max() ?? 1
+        let worst = zip(y.floats, expected).map { $0.isNaN ? .infinity : abs($0 - $1) / scale }.max() ?? 1
+        #expect(y.shape == [1, 4, 5, 5] && worst < 1e-6, "worst error \(worst) of the largest output")
     }
 
     /// A residual block's Add (Conv → Add(conv, shortcut) → Relu) runs inside the conv as one

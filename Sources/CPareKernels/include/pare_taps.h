@@ -1,10 +1,12 @@
-// Shifted-tap convolution kernels in AVX-512 (see Sources/PareKernels/ShiftedTaps.swift).
+// Shifted-tap convolution kernels in AVX-512 and in AVX2 + FMA (see Sources/PareKernels/ShiftedTaps.swift).
 #ifndef PARE_TAPS_H
 #define PARE_TAPS_H
 #include <stddef.h>
 
-/// Whether this CPU runs the kernels below (AVX-512F). Callers fall back to GEMMs when not.
-int pare_taps_available(void);
+/// Which kernels below this CPU runs: 2 with AVX-512F (`pare_taps_forward`,
+/// `pare_taps_weight_gradient`), 1 with AVX2 and FMA (the `_avx2` ones), 0 with neither (callers
+/// fall back to GEMMs).
+int pare_taps_isa(void);
 
 /// Floats `pare_taps_pack` writes for an M × C × taps weight.
 size_t pare_taps_packed_count(int m, int c, int taps);
@@ -39,4 +41,16 @@ void pare_taps_forward(int m, int c, int taps, const int *offsets, const float *
 void pare_taps_weight_gradient(int m, int c, const int offsets[9], int images, const float *grad, size_t grad_image,
                                const float *padded, size_t plane, size_t padded_image, int columns, float *sums,
                                int accumulate);
+/// `pare_taps_forward` and `pare_taps_weight_gradient` on AVX2 + FMA: same arguments, same
+/// packing, same results up to the order of summation. Two more conditions for the forward one:
+/// `padded` must have kW + 8 readable floats after its last plane (it reads whole vectors past a
+/// row's last column and discards those lanes), and the output must not overlap the residual (it
+/// stores whole vectors whose extra lanes later stores of the same channel overwrite).
+void pare_taps_forward_avx2(int m, int c, int taps, const int *offsets, const float *packed,
+                            const float *padded, size_t plane, int columns, const pare_taps_output *out);
+/// The gradient one also takes `grad_row`, the floats between output channels' rows in `grad`: a
+/// multiple of 8 at least `columns`, with zeros past `columns`; and `padded` needs the same slack.
+void pare_taps_weight_gradient_avx2(int m, int c, const int offsets[9], int images, const float *grad, size_t grad_image,
+                                    size_t grad_row, const float *padded, size_t plane, size_t padded_image, int columns,
+                                    float *sums, int accumulate);
 #endif
