@@ -96,6 +96,15 @@ public enum Conv2D {
         return max(1, min(s.batch, 196_608 / max(1, (k + m) * pixels)))
     }
 
+    /// Which of CPareKernels' register-blocked conv kernels run on this CPU (for reports).
+    public static var kernelDescription: String {
+        switch ShiftedTaps.kernel {
+        case .avx512?: PointwiseConv.enabled ? "AVX-512 (taps, pointwise)" : "AVX-512 (taps)"
+        case .avx2?: "AVX2 + FMA (taps)"
+        case nil: "none (OpenBLAS GEMMs)"
+        }
+    }
+
     /// Whether `forward` runs this shape on one of the AVX-512 kernels (shifted taps, pointwise),
     /// which reorder the weights on every call unless given them as `packWeights` returns them
     /// (`packedWeights`). A caller whose weights stay fixed (inference) packs once: for a

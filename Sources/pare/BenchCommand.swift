@@ -113,12 +113,13 @@ struct BenchCommand: ParsableCommand {
     private func report(_ latency: Latency, items: Int, what: String) {
         let median = latency.median, p90 = latency.p90, perSecond = Double(items) / (median / 1000)
         if json {
-            print(String(format: "{\"median_ms\":%.3f, \"p90_ms\":%.3f, \"items_per_s\":%.2f, \"threads\":%d, \"batch\":%d, \"runs\":%d, \"mode\":\"%@\", \"blas\":\"%@\"}",
-                         median, p90, perSecond, threads, items, runs, train ? "train" : "inference", Gemm.backendDescription))
+            print(String(format: "{\"median_ms\":%.3f, \"p90_ms\":%.3f, \"items_per_s\":%.2f, \"threads\":%d, \"batch\":%d, \"runs\":%d, \"mode\":\"%@\", \"blas\":\"%@\", \"conv_kernels\":\"%@\"}",
+                         median, p90, perSecond, threads, items, runs, train ? "train" : "inference", Gemm.backendDescription,
+                         Conv2D.kernelDescription))
         } else {
             print(String(format: "%@: %@, median %.2f ms, p90 %.2f ms, %.1f items/s (batch %d, %d threads, %d runs)",
                          model, what, median, p90, perSecond, items, threads, runs))
-            print("GEMM: \(Gemm.backendDescription)")
+            print("GEMM: \(Gemm.backendDescription); conv kernels: \(Conv2D.kernelDescription)")
         }
     }
 }

@@ -100,16 +100,19 @@ struct TapKernelTests {
     }
 
     /// Batches of 2–12 images on two workers, and of 9–12 on one, so a worker's images end inside
-    /// a chunk, fill one or span two (`gradientChunk` is 8).
+    /// a chunk, fill one or span two (`gradientChunk` is 8); a third of the problems strided
+    /// (phase planes, as in ResNets' downsampling convs).
     @Test func weightGradientOfBothKernelsMatchesTheDefinition() {
         var random = SeededRandom(seed: 89)
         let pools = [WorkerPool(threads: 1), WorkerPool(threads: 2)]
-        var checked = 0
-        for trial in 0..<60 {
+        var checked = 0, strided = 0
+        for trial in 0..<72 {
             var s = Self.problem(&random, threeByThree: true)
             let pool = pools[trial % 4 == 0 ? 0 : 1], threads = pool.threadCount
             if threads == 1 { s.batch = 9 + random.below(4) }
-            guard s.problem == nil, ShiftedTaps.applies(s, threads: threads) else { continue }
+            if trial % 3 == 1 { s.strideH = 1 + random.below(3); s.strideW = 1 + random.below(3) }
+            guard s.problem == nil, ShiftedTaps.appliesToWeightGradient(s, threads: threads) else { continue }
+            if s.strideH * s.strideW > 1 { strided += 1 }
             let x = EngineKernelTests.values(s.batch * s.inChannels * s.height * s.width, &random)
             let w = EngineKernelTests.values(s.outChannels * s.inChannels * 9, &random)
             let dy = EngineKernelTests.values(s.batch * s.outChannels * s.outHeight * s.outWidth, &random)
@@ -129,7 +132,7 @@ struct TapKernelTests {
             }
             checked += 1
         }
-        #expect(checked >= 50)
+        #expect(checked >= 50 && strided >= 10, "\(checked) problems, \(strided) strided")
     }
 
     @Test func choosesTheKernelByChannelCount() {

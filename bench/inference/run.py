@@ -2,7 +2,7 @@
 
 For ResNet-18 and ResNet-50 at 1×3×224×224 and a CIFAR ResNet-56 at batch 128 (3×32×32), with 1
 and 2 threads: Pare's median latency with OPENBLAS_CORETYPE=Haswell (the environment's preset)
-and with it unset (OpenBLAS picks its AVX-512 kernel), onnxruntime's with default settings and
+and with it unset (OpenBLAS picks its kernel for the CPU: SkylakeX with AVX-512), onnxruntime's with default settings and
 with allow_spinning=0. Each figure is the median of ROUNDS interleaved rounds (the machine is
 shared and noisy). onnxruntime does not use OpenBLAS (it has its own MLAS kernels), so the ratio
 compares whole engines. Peak RSS: Pare's process (PARE_PEAK_RSS) and the onnxruntime process
@@ -93,12 +93,12 @@ def main():
                 row["ort_items_per_s"] = round(shape[0] / (best_ort / 1000), 1)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    print("\nmodel            thr  pare(Haswell)  pare(AVX-512)  ort(spin)  ort(no spin)  ratio H / AVX-512 (vs faster ort)  RSS pare/ort MB")
+    print("\nmodel            thr  pare(Haswell)  pare(default)  ort(spin)  ort(no spin)  ratio H / default (vs faster ort)  RSS pare/ort MB")
     for r in rows:
         print(f"{r['model']:<16} {r['threads']:>3}  {r['pare_haswell_ms']:>10.1f} ms  {r['pare_default_ms']:>10.1f} ms  "
               f"{r['ort_spin_ms']:>6.1f} ms  {r['ort_nospin_ms']:>9.1f} ms   {r['ratio_haswell']:.2f}× / {r['ratio_default']:.2f}×"
               f"   {r['pare_rss_mb']:.0f}/{r['ort_rss_mb']:.0f}")
-    print("per-round ratios (Haswell | AVX-512), each against the same round's faster onnxruntime:")
+    print("per-round ratios (Haswell | default OpenBLAS kernel), each against the same round's faster onnxruntime:")
     for r in rows:
         print(f"{r['model']:<16} {r['threads']:>3}  {r['round_ratios_haswell']} | {r['round_ratios_default']}")
     print("target: ratio ≤ 1.25 for resnet18/resnet50; onnxruntime uses its own MLAS kernels, not OpenBLAS")

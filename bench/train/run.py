@@ -6,7 +6,7 @@ backward and an SGD step (momentum 0.9, weight decay 5e-4) on one fixed random b
 sides. Threads: 2 (the issue's setting) unless --threads says otherwise.
 
 Pare runs with OPENBLAS_CORETYPE=Haswell (the environment's preset) and with it unset (OpenBLAS
-picks its AVX-512 kernel); PyTorch (which does not use OpenBLAS: its convolutions run on oneDNN)
+picks its kernel for the CPU: SkylakeX with AVX-512, Zen on AMD Zen 1–3; the table names it); PyTorch (which does not use OpenBLAS: its convolutions run on oneDNN)
 runs in its default NCHW layout and with channels_last. Each figure is the median of ROUNDS
 interleaved rounds, each round itself a median over RUNS steps after warm-up, every measurement
 in its own process so that peak RSS (VmHWM) is per configuration.
@@ -80,6 +80,8 @@ def main():
                 rss[k] = max(rss[k], v.get("peak_rss_mb", 0))
                 if "blas" in v:
                     blas[k] = v["blas"].split("(kernel: ")[-1].rstrip(")")
+                if "conv_kernels" in v:
+                    blas["pare_conv"] = v["conv_kernels"]
                 if "torch" in v:
                     blas["torch"] = v["torch"]
         med = {k: statistics.median(v) for k, v in samples.items()}
@@ -90,7 +92,10 @@ def main():
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(f"\ntraining images/s, batch {args.batch}, {args.threads} threads (medians of {args.rounds} rounds of {args.runs} steps)")
-    print("net               pare(Haswell)  pare(AVX-512)  torch(NCHW)  torch(channels_last)  ratio H / AVX-512 (vs faster torch)"
+    default = rows[0]["kernels"].get("pare_default", "default") if rows else "default"
+    conv = rows[0]["kernels"].get("pare_conv", "?") if rows else "?"
+    print(f"Pare's conv kernels: {conv}; OpenBLAS kernels: Haswell (the preset) and {default} (OPENBLAS_CORETYPE unset)")
+    print("net               pare(Haswell)  pare(default)  torch(NCHW)  torch(channels_last)  ratio H / default (vs faster torch)"
           "  peak RSS pare/torch MB")
     for r in rows:
         print(f"{r['net']:<17} {r['pare_haswell_img_s']:>13.1f}  {r['pare_default_img_s']:>13.1f}  {r['torch_nchw_img_s']:>11.1f}"

@@ -11,7 +11,7 @@ enum ConvGradients {
         let dw = call.needs(1) ? call.tensor(w.shape) : nil
         let hasBias = call.forward.optionalInput(2) != nil
         let db = hasBias && call.needs(2) ? call.tensor([s.outChannels]) : nil
-        let scratch = dx == nil ? nil : call.forward.context.scratch(Conv2DBackward.scratchCount(s, threads: call.pool.threadCount))
+        let scratch = call.forward.context.scratch(Conv2DBackward.scratchCount(s, threads: call.pool.threadCount))
         Conv2DBackward.backward(s, input: x.pointer, weight: w.pointer, outputGradient: dy.pointer, inputGradient: dx?.pointer,
                                 weightGradient: dw?.pointer, biasGradient: db?.pointer, scratch: scratch, pool: call.pool)
         return [dx, dw] + (hasBias ? [db] : [])
