@@ -71,12 +71,7 @@ enum ShiftedTaps {
 
     /// Where each tap's input starts in the padded image, relative to the output pixel.
     static func tapOffsets(_ s: Conv2DShape) -> [Int32] {
-        let l = layout(s)
-        if l.columnCopies {
-            let copyPlane = l.plane / s.kernelW
-            return (0..<(s.kernelH * s.kernelW)).map { t in Int32((t % s.kernelW) * copyPlane + (t / s.kernelW) * l.rowWidth) }
-        }
-        let phaseRows = l.plane / (s.strideH * s.strideW * l.rowWidth)
+        let l = layout(s), phaseRows = l.plane / (s.strideH * s.strideW * l.rowWidth)
         return (0..<(s.kernelH * s.kernelW)).map { t in
             let ky = t / s.kernelW, kx = t % s.kernelW
             let phase = (ky % s.strideH) * s.strideW + kx % s.strideW
@@ -85,30 +80,18 @@ enum ShiftedTaps {
     }
 
     /// How an image is laid out for the taps. With stride 1, each channel is its zero-padded
-    /// plane (Hp × Wp) — or, with `columnCopies`, kW copies of it (Hp × OW each), copy kx shifted
-    /// left by kx columns, so that tap (ky, kx) of output pixel (oy, ox) reads copy kx at
-    /// (oy + ky, ox) and the output rows need no unused columns. With strides (sh, sw) it is split
-    /// into sh·sw phase planes of ⌈Hp/sh⌉ × ⌈Wp/sw⌉ — padded pixel (py, px) goes to phase
-    /// (py mod sh, px mod sw) at (py / sh, px / sw) — so that tap (ky, kx) of output pixel
-    /// (oy, ox) reads phase (ky mod sh, kx mod sw) at (oy + ky / sh, ox + kx / sw): a stride-1
-    /// read again, and the same kernel serves strided convolutions (ResNets' downsampling 3×3s).
+    /// plane (Hp × Wp). With strides (sh, sw) it is split into sh·sw phase planes of
+    /// ⌈Hp/sh⌉ × ⌈Wp/sw⌉ — padded pixel (py, px) goes to phase (py mod sh, px mod sw) at
+    /// (py / sh, px / sw) — so that tap (ky, kx) of output pixel (oy, ox) reads phase
+    /// (ky mod sh, kx mod sw) at (oy + ky / sh, ox + kx / sw): a stride-1 read again, and the
+    /// same kernel serves strided convolutions (ResNets' downsampling 3×3s).
     struct Layout {
-        /// Floats per output row in the product (and per row of a phase plane or copy).
+        /// Floats per output row in the product (and per row of a phase plane).
         let rowWidth: Int
-        /// Floats per channel: all its phase planes or copies.
+        /// Floats per channel: all its phase planes.
         let plane: Int
         /// Floats one worker needs: the image's planes, `slack`, and the product on the row width.
         let perWorker: Int
-        let columnCopies: Bool
-    }
-
-    /// Whether stride-1 convs take the column-copies layout: on the AVX2 kernel, where it was
-    /// measured. The padded plane's unused columns cost (kW − 1)/Wp of the arithmetic — 20% on
-    /// 8×8 maps, 11% on 16×16 — and the copies kW − 1 more writes per input value, against 9·M
-    /// multiply-adds (Zen 1, ResNet-56 training step: see docs/training.md). The AVX-512 kernel
-    /// keeps the padded plane, as measured for issue 4, until it is measured on this layout.
-    static func usesColumnCopies(_ s: Conv2DShape) -> Bool {
-        kernel == .avx2 && s.strideH == 1 && s.strideW == 1 && s.kernelW > 1
     }
 
     /// Zeroed floats after an image's last plane: the last tap reads up to kW − 1 past it, and the
@@ -118,15 +101,10 @@ enum ShiftedTaps {
 
     static func layout(_ s: Conv2DShape) -> Layout {
         let hp = s.height + s.padTop + s.padBottom, wp = s.width + s.padLeft + s.padRight
-        if usesColumnCopies(s) {
-            let plane = s.kernelW * hp * s.outWidth
-            return Layout(rowWidth: s.outWidth, plane: plane, perWorker: s.inChannels * plane + slack(s) + s.outChannels * s.outHeight * s.outWidth,
-                          columnCopies: true)
-        }
         let rows = (hp + s.strideH - 1) / s.strideH, width = (wp + s.strideW - 1) / s.strideW
         let plane = s.strideH * s.strideW * rows * width
         return Layout(rowWidth: width, plane: plane,
-                      perWorker: s.inChannels * plane + slack(s) + s.outChannels * s.outHeight * width, columnCopies: false)
+                      perWorker: s.inChannels * plane + slack(s) + s.outChannels * s.outHeight * width)
     }
 
     /// Writes one image's channels into the interior of its zero-bordered planes (see `Layout`).
@@ -134,42 +112,24 @@ enum ShiftedTaps {
     /// caller need not clear the whole block beforehand; otherwise the borders must already be zero.
     static func copyInterior(_ s: Conv2DShape, image: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>,
                              channels: Range<Int>? = nil, zeroing: Bool = false) {
-        let l = layout(s)
+        let l = layout(s), phasePlane = l.plane / (s.strideH * s.strideW)
         for ch in channels ?? 0..<s.inChannels {
             let src = image + ch * s.height * s.width, planes = padded + ch * l.plane
             if zeroing { planes.update(repeating: 0, count: l.plane) }
-            if l.columnCopies { copyColumns(s, l, src, planes) } else { copyPhases(s, l, src, planes) }
-        }
-    }
-
-    /// One channel into its kW copies: copy kx holds input column ox + kx − padLeft at column ox,
-    /// where that column is in the image (the rest stays zero).
-    private static func copyColumns(_ s: Conv2DShape, _ l: Layout, _ src: UnsafePointer<Float>, _ planes: UnsafeMutablePointer<Float>) {
-        let ow = l.rowWidth, copyPlane = l.plane / s.kernelW
-        for kx in 0..<s.kernelW {
-            let shift = kx - s.padLeft, first = max(0, -shift), end = min(ow, s.width - shift)
-            guard first < end else { continue }
-            let copy = planes + kx * copyPlane + s.padTop * ow + first, line = src + first + shift
-            for iy in 0..<s.height { (copy + iy * ow).update(from: line + iy * s.width, count: end - first) }
-        }
-    }
-
-    /// One channel into its padded plane, or its phase planes when strided.
-    private static func copyPhases(_ s: Conv2DShape, _ l: Layout, _ src: UnsafePointer<Float>, _ planes: UnsafeMutablePointer<Float>) {
-        let phasePlane = l.plane / (s.strideH * s.strideW)
-        for iy in 0..<s.height {
-            let py = iy + s.padTop, line = src + iy * s.width
-            let rowBase = planes + (py % s.strideH) * s.strideW * phasePlane + (py / s.strideH) * l.rowWidth
-            if s.strideW == 1 {
-                (rowBase + s.padLeft).update(from: line, count: s.width)
-                continue
-            }
-            // One phase column at a time: every stride-th input pixel, stored contiguously.
-            for phase in 0..<s.strideW {
-                let first = ((phase - s.padLeft) % s.strideW + s.strideW) % s.strideW
-                guard first < s.width else { continue }
-                let dst = rowBase + phase * phasePlane + (first + s.padLeft) / s.strideW
-                for k in 0..<((s.width - first + s.strideW - 1) / s.strideW) { dst[k] = line[first + k * s.strideW] }
+            for iy in 0..<s.height {
+                let py = iy + s.padTop, line = src + iy * s.width
+                let rowBase = planes + (py % s.strideH) * s.strideW * phasePlane + (py / s.strideH) * l.rowWidth
+                if s.strideW == 1 {
+                    (rowBase + s.padLeft).update(from: line, count: s.width)
+                    continue
+                }
+                // One phase column at a time: every stride-th input pixel, stored contiguously.
+                for phase in 0..<s.strideW {
+                    let first = ((phase - s.padLeft) % s.strideW + s.strideW) % s.strideW
+                    guard first < s.width else { continue }
+                    let dst = rowBase + phase * phasePlane + (first + s.padLeft) / s.strideW
+                    for k in 0..<((s.width - first + s.strideW - 1) / s.strideW) { dst[k] = line[first + k * s.strideW] }
+                }
             }
         }
     }
