@@ -105,7 +105,7 @@ public enum Conv2D {
         }
     }
 
-    /// Whether `forward` runs this shape on one of the AVX-512 kernels (shifted taps, pointwise),
+    /// Whether `forward` runs this shape on one of CPareKernels' kernels (shifted taps, pointwise),
     /// which reorder the weights on every call unless given them as `packWeights` returns them
     /// (`packedWeights`). A caller whose weights stay fixed (inference) packs once: for a
     /// 512-channel 3×3 layer on 7×7 images, reordering costs about as much as the convolution.

@@ -13,12 +13,12 @@ import Foundation
 /// the image; for few channels on large images (CIFAR ResNets' first stage: 16 channels at
 /// 32×32) that copy costs about as much as the arithmetic. The price is the wasted columns
 /// ((kW − 1)/Wp of the work) and GEMMs only C deep, which is why this is kept to few channels.
-/// Where the CPU has AVX-512 the GEMMs give way to CPareKernels' register-blocked kernel, which
+/// Where the CPU has AVX-512 (or AVX2 + FMA) the GEMMs give way to CPareKernels' register-blocked kernel, which
 /// sums all taps and channels of a 4-channel × 64-column block before storing it (see `directAvailable`),
 /// and strided convolutions take the same path through phase planes (see `Layout`).
 enum ShiftedTaps {
     /// Whether `forward` takes this path: an undilated, single-group conv with a kernel wider than
-    /// 1×1 and at least 36 output pixels, and then either the AVX-512 kernel (any stride, through
+    /// 1×1 and at least 36 output pixels, and then either a tap kernel, AVX-512 or AVX2 (any stride, through
     /// phase planes; any batch: with fewer images than threads they share out the output channels;
     /// any channel count — RGB stems too, where it beats im2col: ResNet-50's 7×7 stride-2 stem
     /// 3.4 → 2.5 ms on one thread, VGG-16's first 3×3 3.8 → 2.6 ms) or, without it, one OpenBLAS
@@ -139,7 +139,7 @@ enum ShiftedTaps {
     }
 
     /// Moves one image's products (rows `wp` apart: `Layout.rowWidth`) into the N×M×OH×OW output
-    /// through the epilogue (bias, residual, clamp) — or tells the AVX-512 kernel where to do
+    /// through the epilogue (bias, residual, clamp) — or tells the tap kernel where to do
     /// that itself, as it stores its sums (no product pass: 4% of a ResNet-20 training step).
     struct ProductRows: @unchecked Sendable {
         let s: Conv2DShape, y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?

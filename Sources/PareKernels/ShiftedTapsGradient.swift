@@ -8,7 +8,7 @@ import CPareKernels
 /// The images are split into one fixed block per worker, each summing privately; the blocks are
 /// added in block order, so the result depends on the thread count but never on scheduling (as
 /// in `Conv2DBackward`). Within a block, images are laid out a chunk at a time so that the
-/// AVX-512 kernel (`directGradient`) reduces its register sums once per
+/// tap kernel (`directGradient`) reduces its register sums once per
 /// chunk rather than once per image; otherwise each image's taps are OpenBLAS GEMMs.
 extension ShiftedTaps {
     /// Images laid out together per kernel call: enough to amortize the reductions (at 16×16,
