@@ -11,6 +11,7 @@
 // (pare_taps_avx2.c has the same kernels for CPUs with AVX2 and FMA only).
 #include "pare_taps.h"
 #include "pare_simd.h"
+#include "pare_taps_view.h"
 
 int pare_taps_isa(void) {
     __builtin_cpu_init();
@@ -118,25 +119,16 @@ PARE_INLINE void forward_row(const int cb, int c, int taps, const int *offsets, 
     }
 }
 
-// Output channel o's view of `out` (its pointers moved to that channel).
-PARE_INLINE pare_taps_output channel_view(const pare_taps_output *out, int o) {
-    pare_taps_output view = *out;
-    view.y += (size_t)o * out->out_plane;
-    if (view.bias) view.bias += o;
-    if (view.residual) view.residual += (size_t)o * out->out_plane;
-    return view;
-}
-
 PARE_AVX512 void pare_taps_forward(int m, int c, int taps, const int *offsets, const float *packed,
                                    const float *padded, size_t plane, int columns, const pare_taps_output *out) {
     int blocked = m / 4 * 4;
     size_t per_channel = (size_t)c * taps;
     for (int o0 = 0; o0 < blocked; o0 += 4) {
-        pare_taps_output view = channel_view(out, o0);
+        pare_taps_output view = pare_taps_channel_view(out, o0);
         forward_row(4, c, taps, offsets, packed + (size_t)o0 * per_channel, padded, plane, &view, columns);
     }
     for (int o = blocked; o < m; o++) {
-        pare_taps_output view = channel_view(out, o);
+        pare_taps_output view = pare_taps_channel_view(out, o);
         forward_row(1, c, taps, offsets, packed + (size_t)o * per_channel, padded, plane, &view, columns);
     }
 }

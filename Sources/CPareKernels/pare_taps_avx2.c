@@ -9,7 +9,7 @@
 // AVX2 has no compressing store, so the sums skip the padded width's unused columns by a permute
 // and a whole-vector store whose extra lanes later stores overwrite (see `store_sums`): the
 // output must not overlap the residual or anything else the kernel reads.
-#include "pare_taps.h"
+#include "pare_taps_view.h"
 #include <immintrin.h>
 
 #define PARE_AVX2 __attribute__((target("avx2,fma")))
@@ -120,10 +120,7 @@ PARE_AVX2 void pare_taps_forward_avx2(int m, int c, int taps, const int *offsets
     int blocked = m / 4 * 4;
     size_t per_channel = (size_t)c * taps;
     for (int o0 = 0; o0 < m; o0 += o0 < blocked ? 4 : 1) {
-        pare_taps_output view = *out;
-        view.y += (size_t)o0 * out->out_plane;
-        if (view.bias) view.bias += o0;
-        if (view.residual) view.residual += (size_t)o0 * out->out_plane;
+        pare_taps_output view = pare_taps_channel_view(out, o0);
         const float *w = packed + (size_t)o0 * per_channel;
         if (o0 < blocked) forward_row(4, c, taps, offsets, w, padded, plane, &view, columns);
         else forward_row(1, c, taps, offsets, w, padded, plane, &view, columns);
