@@ -6,7 +6,8 @@ import Foundation
 ///
 /// On the padded image (Hp × Wp per channel), output pixel (oy, ox) reads (oy + ky, ox + kx) for
 /// tap (ky, kx). Computing outputs on the padded width — Wp columns per output row, of which
-/// the last kW − 1 are never used — makes every tap's input a plain C × (OH·Wp) matrix that
+/// the last few are never used (stride-1 rows share their zero columns, so Wp is W plus the
+/// larger side padding: see `layout`) — makes every tap's input a plain C × (OH·Wp) matrix that
 /// starts ky·Wp + kx floats into the padded image, with the channel planes as its rows. So
 /// y = Σ_taps W_tap[M×C] · X_tap[C×OH·Wp] is kH·kW GEMMs accumulating into one product, read
 /// straight from the padded copy. im2col instead writes (and OpenBLAS then reads) kH·kW copies of
@@ -80,7 +81,7 @@ enum ShiftedTaps {
     }
 
     /// How an image is laid out for the taps. With stride 1, each channel is its zero-padded
-    /// plane (Hp × Wp). With strides (sh, sw) it is split into sh·sw phase planes of
+    /// plane, Hp rows of Wp = W + max(padLeft, padRight) (`sharedColumns`). With strides (sh, sw) it is split into sh·sw phase planes of
     /// ⌈Hp/sh⌉ × ⌈Wp/sw⌉ — padded pixel (py, px) goes to phase (py mod sh, px mod sw) at
     /// (py / sh, px / sw) — so that tap (ky, kx) of output pixel (oy, ox) reads phase
     /// (ky mod sh, kx mod sw) at (oy + ky / sh, ox + kx / sw): a stride-1 read again, and the
@@ -101,11 +102,27 @@ enum ShiftedTaps {
 
     static func layout(_ s: Conv2DShape) -> Layout {
         let hp = s.height + s.padTop + s.padBottom, wp = s.width + s.padLeft + s.padRight
-        let rows = (hp + s.strideH - 1) / s.strideH, width = (wp + s.strideW - 1) / s.strideW
-        let plane = s.strideH * s.strideW * rows * width
+        let width: Int, plane: Int
+        if s.strideH == 1 && s.strideW == 1 {
+            // Consecutive rows share their zero columns (see `sharedColumns`), and the first row's
+            // left padding is the end of the top padding rows, so padLeft floats close the plane.
+            width = max(s.width + sharedColumns(s), s.outWidth)
+            plane = hp * width + s.padLeft
+        } else {
+            let rows = (hp + s.strideH - 1) / s.strideH
+            width = (wp + s.strideW - 1) / s.strideW
+            plane = s.strideH * s.strideW * rows * width
+        }
         return Layout(rowWidth: width, plane: plane,
                       perWorker: s.inChannels * plane + slack(s) + s.outChannels * s.outHeight * width)
     }
+
+    /// Zero columns between two image rows of a stride-1 plane. One run serves as the right
+    /// padding of the row before it and the left padding of the row after (a tap reaching left of
+    /// pixel 0 reads the end of the previous row's run), so it needs the larger of the two pads,
+    /// not their sum: a 3×3 conv computes W + 1 columns per output row instead of W + 2, a tenth
+    /// less work at 8×8 (the CIFAR ResNets' last stage) and a twentieth at 16×16.
+    static func sharedColumns(_ s: Conv2DShape) -> Int { max(s.padLeft, s.padRight) }
 
     /// Writes one image's channels into the interior of its zero-bordered planes (see `Layout`).
     /// With `zeroing`, each channel's planes are cleared first (while they are in cache), so the
