@@ -25,17 +25,24 @@ enum VectorSums {
         return total
     }
 
-    /// (Σ g[i], Σ g[i]·(x[i] − m)).
-    static func sumAndCentredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, centre m: Float) -> (Float, Float) {
+    /// (Σ g[i], Σ g[i]·(x[i] − m)), with g[i] taken as 0 where `gate` is given and gate[i] is not
+    /// positive (a ReLU after the value: see `BatchNormTraining.backward`). The sums are the same,
+    /// bit for bit, as without a gate on g already zeroed there.
+    static func sumAndCentredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, centre m: Float,
+                                 gate: UnsafePointer<Float>? = nil) -> (Float, Float) {
         var sums = SIMD16<Float>(), dots = SIMD16<Float>(), i = 0
-        let mean = SIMD16<Float>(repeating: m)
+        let mean = SIMD16<Float>(repeating: m), zero = SIMD16<Float>()
         while i + 16 <= n {
-            let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
+            var gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
+            if let gate { gv = zero.replacing(with: gv, where: UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD16<Float>.self) .> zero) }
             let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
             sums += gv; dots += gv * (xv - mean); i += 16
         }
         var a = sums.sum(), b = dots.sum()
-        while i < n { a += g[i]; b += g[i] * (x[i] - m); i += 1 }
+        while i < n {
+            let gi = gate.map { $0[i] > 0 ? g[i] : 0 } ?? g[i]
+            a += gi; b += gi * (x[i] - m); i += 1
+        }
         return (a, b)
     }
 }

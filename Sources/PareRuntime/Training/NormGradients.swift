@@ -6,8 +6,10 @@ import PareKernels
 /// LogSoftmax gradients.
 enum NormGradients {
     /// Training-mode forward: normalizes with the batch's statistics and returns them
-    /// (mean, biased variance) for the backward pass and the running-statistics update.
-    static func batchNormTrainingForward(_ call: OpCall) throws -> (output: DenseTensor, saved: [DenseTensor]) {
+    /// (mean, biased variance) for the backward pass and the running-statistics update. With
+    /// `rectify`, the output is the following ReLU's (see `TrainingSession`) and is saved too, so
+    /// that `batchNorm` applies that ReLU's backward pass as well.
+    static func batchNormTrainingForward(_ call: OpCall, rectify: Bool = false) throws -> (output: DenseTensor, saved: [DenseTensor]) {
         let x = try call.floatInput(0), scale = try call.floatInput(1), bias = try call.floatInput(2)
         guard x.rank >= 2, scale.count == x.shape[1], bias.count == x.shape[1] else {
             throw OpFailure("scale and bias must have one value per channel of \(x.shape)")
@@ -18,8 +20,8 @@ enum NormGradients {
         let variance = DenseTensor(shape: [c], buffer: FloatBuffer(capacity: c))
         BatchNormTraining.forward(x.pointer, batch: x.shape[0], channels: c, spatial: spatial, scale: scale.pointer,
                                   bias: bias.pointer, epsilon: call.float("epsilon", 1e-5), output: y.pointer,
-                                  mean: mean.pointer, variance: variance.pointer, pool: call.pool)
-        return (y, [mean, variance])
+                                  mean: mean.pointer, variance: variance.pointer, rectify: rectify, pool: call.pool)
+        return (y, rectify ? [mean, variance, y] : [mean, variance])
     }
 
     static func batchNorm(_ call: GradientCall) throws -> [DenseTensor?] {
@@ -29,9 +31,10 @@ enum NormGradients {
         let dy = call.outputGradient()
         let dScale = call.tensor([c]), dBias = call.tensor([c])
         let dx = call.needs(0) ? call.tensor(x.shape) : nil
-        if call.saved.count == 2 {
+        if call.saved.count >= 2 {
             BatchNormTraining.backward(x.pointer, dy.pointer, batch: batch, channels: c, spatial: spatial, scale: scale.pointer,
                                        mean: call.saved[0].pointer, variance: call.saved[1].pointer, epsilon: eps,
+                                       rectifiedOutput: call.saved.count == 3 ? UnsafePointer(call.saved[2].pointer) : nil,
                                        inputGradient: dx?.pointer, scaleGradient: dScale.pointer, biasGradient: dBias.pointer,
                                        pool: call.pool)
         } else {

@@ -6,7 +6,11 @@ import PareONNX
 
 /// One ONNX model prepared for training: its float32 initializers become parameters, every node
 /// runs forward in training or evaluation mode, and `backward` walks the nodes in reverse through
-/// `GradientRules`. Nothing is fused: BatchNormalization in training mode needs its own input.
+/// `GradientRules`. Unlike inference, convolutions are not fused with what follows them:
+/// BatchNormalization in training mode needs its own input. The one fusion is a ReLU that is the
+/// only reader of a training-mode BatchNormalization's output (`rectifiers`): the BN writes the
+/// ReLU's output in its normalizing pass and applies the ReLU's backward pass as it reads the
+/// gradient, saving two passes over the activation and one activation per pair.
 ///
 /// Parameters are the float32 initializers (rank ≥ 1) that reach a differentiable input of some
 /// node — Conv and Gemm weights and biases, BN scale and bias, MatMul operands, Add/Mul operands.
@@ -31,6 +35,11 @@ public final class TrainingSession {
     /// Seeds dropout masks: a mask is a function of (seed, step, node), so resumed runs repeat.
     public var dropoutSeed: UInt64 = 0
     public var step = 0
+    /// BatchNormalization node index → index of the Relu that alone reads its output.
+    private let rectifiers: [Int: Int]
+    /// Whether training-mode forward passes fuse those pairs (off only to compare: the results are
+    /// the same bit for bit, as `TrainingSessionTests` checks).
+    public var fusesRectifiers = true
 
     /// What a forward pass keeps for the backward pass.
     public struct Tape {
@@ -38,6 +47,9 @@ public final class TrainingSession {
         var saved: [Int: [DenseTensor]]
         public let output: DenseTensor
         let training: Bool
+        /// Relu nodes whose work their BatchNormalization did: the ReLU output is the BN output
+        /// (one tensor under both names) and its gradient passes straight to the BN.
+        let fusedRectifiers: Set<Int>
 
         /// The value named `name` as the forward pass computed it (nil when there is none).
         public func value(_ name: String) -> DenseTensor? { values[name] }
@@ -98,6 +110,7 @@ public final class TrainingSession {
             return (name, value)
         }
         runningStatistics = statistics
+        rectifiers = TrainingSession.rectifierPairs(remaining, graphOutputs: Set(graph.outputs.compactMap(\.name)))
         pinned = Set(constants.values.compactMap { if case .float(let b) = $0.values { ObjectIdentifier(b) } else { nil } })
 
         // Which values carry a gradient, and which nodes lie between the parameters and the output.
@@ -131,6 +144,19 @@ public final class TrainingSession {
     /// The ops with a gradient rule (what `pare train` can differentiate).
     public static var differentiableOps: Set<String> { Set(GradientRules.table.keys) }
 
+    /// BatchNormalization nodes whose output only a Relu reads (not a graph output either).
+    private static func rectifierPairs(_ nodes: [(Int, Node)], graphOutputs: Set<String>) -> [Int: Int] {
+        var readers: [String: [(index: Int, node: Node)]] = [:]
+        for (index, node) in nodes { for name in Set(node.inputs) where !name.isEmpty { readers[name, default: []].append((index, node)) } }
+        var pairs: [Int: Int] = [:]
+        for (index, node) in nodes where node.op == "BatchNormalization" {
+            guard let out = node.outputs.first, !out.isEmpty, !graphOutputs.contains(out),
+                  let only = readers[out], only.count == 1, only[0].node.op == "Relu", only[0].node.inputs == [out] else { continue }
+            pairs[index] = only[0].index
+        }
+        return pairs
+    }
+
     /// Ops whose outputs carry no gradient whatever their inputs (shapes, comparisons, rounding).
     static func blocksGradient(_ op: String) -> Bool {
         ["Shape", "Size", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or",
@@ -145,7 +171,12 @@ public final class TrainingSession {
         var values = constants
         values[input.name] = batch
         var saved: [Int: [DenseTensor]] = [:]
+        var fused = Set<Int>()
         for (index, node) in nodes {
+            if fused.contains(index) {
+                values[node.outputs[0]] = values[node.inputs[0]]
+                continue
+            }
             let label = node.label(index: index)
             let inputs = node.inputs.map { $0.isEmpty ? nil : values[$0] }
             for (i, name) in node.inputs.enumerated() where !name.isEmpty && inputs[i] == nil {
@@ -155,7 +186,9 @@ public final class TrainingSession {
             var results: [DenseTensor]
             do {
                 if training && node.op == "BatchNormalization" {
-                    let (y, stats) = try NormGradients.batchNormTrainingForward(call)
+                    let relu = fusesRectifiers ? rectifiers[index] : nil
+                    if let relu { fused.insert(relu) }
+                    let (y, stats) = try NormGradients.batchNormTrainingForward(call, rectify: relu != nil)
                     saved[index] = stats
                     let updated = try updateRunningStatistics(node, call, batchMean: stats[0], batchVariance: stats[1], count: y.count / y.shape[1])
                     results = [y] + updated
@@ -174,7 +207,7 @@ public final class TrainingSession {
         guard let output = values[outputName] else {
             throw PareError(.invalid, file: modelPath, place: "graph output '\(outputName)'", "no value was produced")
         }
-        return Tape(values: values, saved: saved, output: output, training: training)
+        return Tape(values: values, saved: saved, output: output, training: training, fusedRectifiers: fused)
     }
 
     /// running ← momentum·running + (1 − momentum)·batch statistic, with the unbiased variance
@@ -219,7 +252,8 @@ public final class TrainingSession {
             let outputGradients = node.outputs.map { gradients[$0] }
             guard outputGradients.contains(where: { $0 != nil }) else { continue }
             let needs = node.inputs.enumerated().map { requiresGradient.contains($0.element) && GradientRules.isDifferentiable(op: node.op, input: $0.offset) }
-            guard needs.contains(true), let rule = GradientRules.table[node.op] else { continue }
+            guard needs.contains(true), var rule = GradientRules.table[node.op] else { continue }
+            if tape.fusedRectifiers.contains(index) { rule = { [$0.outputGradient()] } }
             let inputs = node.inputs.map { $0.isEmpty ? nil : tape.values[$0] }
             let outputs = node.outputs.map { tape.values[$0] ?? DenseTensor(shape: [0], floats: []) }
             let call = GradientCall(forward: OpCall(node: node, inputs: inputs, context: context, activation: nil), outputs: outputs,
