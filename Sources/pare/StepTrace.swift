@@ -9,7 +9,7 @@ import PareTrain
 /// node whose gradient depends on a comparison (ReLU, Clip, MaxPool, …). Those values let another
 /// framework recompute the step on exactly the branches Pare took: where a pre-activation lies
 /// within rounding of a kink, two correct float32 implementations may legitimately disagree.
-/// A ReLU that training fuses into the BatchNormalization before it (see `TrainingSession`) has no
+/// A ReLU that training fuses into the node before it (see `TrainingSession`) has no
 /// separate input: its entry holds the ReLU's output, which has the input's sign wherever the
 /// input is positive and 0 elsewhere — the same branches.
 struct StepTrace {

@@ -59,7 +59,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The metrics log (default: OUTPUT with .metrics.jsonl).") var metrics: String?
     @Option(help: ArgumentHelp("For every step, write DIR/step-N.npz with the loss, every weight's gradient and the inputs "
                                + "of ReLU/Clip/MaxPool nodes, to compare with another framework (large: the activations of "
-                               + "a whole batch per step; a ReLU fused into the BatchNormalization before it records its "
+                               + "a whole batch per step; a ReLU fused into the node before it records its "
                                + "output, which takes the same branches).", valueName: "DIR"))
     var trace: String?
     @Flag(help: "Train a model that fails checker rules anyway.") var force = false

@@ -6,11 +6,12 @@ import PareONNX
 
 /// One ONNX model prepared for training: its float32 initializers become parameters, every node
 /// runs forward in training or evaluation mode, and `backward` walks the nodes in reverse through
-/// `GradientRules`. Unlike inference, convolutions are not fused with what follows them:
-/// BatchNormalization in training mode needs its own input. The one fusion is a ReLU that is the
-/// only reader of a training-mode BatchNormalization's output (`rectifiers`): the BN writes the
-/// ReLU's output in its normalizing pass and applies the ReLU's backward pass as it reads the
-/// gradient, saving two passes over the activation and one activation per pair.
+/// `GradientRules`. Unlike inference, convolutions are not fused with the BatchNormalization
+/// after them: in training mode it needs its own input. The one fusion is a ReLU that is the only
+/// reader of a BatchNormalization's, Add's, Conv's or Gemm's output (`rectifiers`): that node
+/// writes the ReLU's output instead of its own, saving a pass over the activation and the
+/// activation itself. The ReLU's backward pass reads that output as its input (the same sign where
+/// it matters, so the same gradient) — or, after a BN, is done by the BN as it reads its gradient.
 ///
 /// Parameters are the float32 initializers (rank ≥ 1) that reach a differentiable input of some
 /// node — Conv and Gemm weights and biases, BN scale and bias, MatMul operands, Add/Mul operands.
@@ -35,7 +36,8 @@ public final class TrainingSession {
     /// Seeds dropout masks: a mask is a function of (seed, step, node), so resumed runs repeat.
     public var dropoutSeed: UInt64 = 0
     public var step = 0
-    /// BatchNormalization node index → index of the Relu that alone reads its output.
+    /// Node index → index of the Relu that alone reads its output, for the ops that can apply it
+    /// (see `rectifierHosts`).
     private let rectifiers: [Int: Int]
     /// Whether training-mode forward passes fuse those pairs (off only to compare: the results are
     /// the same bit for bit, as `TrainingSessionTests` checks).
@@ -47,9 +49,12 @@ public final class TrainingSession {
         var saved: [Int: [DenseTensor]]
         public let output: DenseTensor
         let training: Bool
-        /// Relu nodes whose work their BatchNormalization did: the ReLU output is the BN output
-        /// (one tensor under both names) and its gradient passes straight to the BN.
+        /// Relu nodes whose forward work the node before them did: the ReLU's input and output
+        /// are one tensor under both names.
         let fusedRectifiers: Set<Int>
+        /// Those of them after a BatchNormalization: their gradient passes straight to the BN,
+        /// which applies the ReLU's backward pass itself.
+        let gatingNormalizations: Set<Int>
 
         /// The value named `name` as the forward pass computed it (nil when there is none).
         public func value(_ name: String) -> DenseTensor? { values[name] }
@@ -144,12 +149,16 @@ public final class TrainingSession {
     /// The ops with a gradient rule (what `pare train` can differentiate).
     public static var differentiableOps: Set<String> { Set(GradientRules.table.keys) }
 
-    /// BatchNormalization nodes whose output only a Relu reads (not a graph output either).
+    /// Ops that can apply a ReLU to their own output as they write it, in training, and whose
+    /// gradient rules do not read their output (which the ReLU replaces).
+    static let rectifierHosts: Set<String> = ["BatchNormalization", "Add", "Conv", "Gemm"]
+
+    /// Nodes of `rectifierHosts` whose output only a Relu reads (not a graph output either).
     private static func rectifierPairs(_ nodes: [(Int, Node)], graphOutputs: Set<String>) -> [Int: Int] {
         var readers: [String: [(index: Int, node: Node)]] = [:]
         for (index, node) in nodes { for name in Set(node.inputs) where !name.isEmpty { readers[name, default: []].append((index, node)) } }
         var pairs: [Int: Int] = [:]
-        for (index, node) in nodes where node.op == "BatchNormalization" {
+        for (index, node) in nodes where rectifierHosts.contains(node.op) {
             guard let out = node.outputs.first, !out.isEmpty, !graphOutputs.contains(out),
                   let only = readers[out], only.count == 1, only[0].node.op == "Relu", only[0].node.inputs == [out] else { continue }
             pairs[index] = only[0].index
@@ -171,7 +180,7 @@ public final class TrainingSession {
         var values = constants
         values[input.name] = batch
         var saved: [Int: [DenseTensor]] = [:]
-        var fused = Set<Int>()
+        var fused = Set<Int>(), gating = Set<Int>()
         for (index, node) in nodes {
             if fused.contains(index) {
                 values[node.outputs[0]] = values[node.inputs[0]]
@@ -187,7 +196,7 @@ public final class TrainingSession {
             do {
                 if training && node.op == "BatchNormalization" {
                     let relu = fusesRectifiers ? rectifiers[index] : nil
-                    if let relu { fused.insert(relu) }
+                    if let relu { fused.insert(relu); gating.insert(relu) }
                     let (y, stats) = try NormGradients.batchNormTrainingForward(call, rectify: relu != nil)
                     saved[index] = stats
                     let updated = try updateRunningStatistics(node, call, batchMean: stats[0], batchVariance: stats[1], count: y.count / y.shape[1])
@@ -196,8 +205,11 @@ public final class TrainingSession {
                     saved[index] = [mask]
                     results = [y]
                 } else {
+                    let relu = training && fusesRectifiers && node.op != "BatchNormalization" ? rectifiers[index] : nil
                     results = try InferenceSession.execute(node, label: label, run: OperatorTable.table[node.op]!, inputs: inputs,
-                                                          activation: nil, context: context, path: modelPath)
+                                                          activation: relu == nil ? nil : .relu, context: context, path: modelPath)
+                    // Integer tensors take no fused activation: their ReLU runs on its own.
+                    if let relu, results.first?.kind == .float32 { fused.insert(relu) }
                 }
             } catch let failure as OpFailure {
                 throw PareError(.invalid, file: modelPath, place: label, failure.message)
@@ -207,7 +219,8 @@ public final class TrainingSession {
         guard let output = values[outputName] else {
             throw PareError(.invalid, file: modelPath, place: "graph output '\(outputName)'", "no value was produced")
         }
-        return Tape(values: values, saved: saved, output: output, training: training, fusedRectifiers: fused)
+        return Tape(values: values, saved: saved, output: output, training: training, fusedRectifiers: fused,
+                    gatingNormalizations: gating)
     }
 
     /// running ← momentum·running + (1 − momentum)·batch statistic, with the unbiased variance
@@ -253,7 +266,7 @@ public final class TrainingSession {
             guard outputGradients.contains(where: { $0 != nil }) else { continue }
             let needs = node.inputs.enumerated().map { requiresGradient.contains($0.element) && GradientRules.isDifferentiable(op: node.op, input: $0.offset) }
             guard needs.contains(true), var rule = GradientRules.table[node.op] else { continue }
-            if tape.fusedRectifiers.contains(index) { rule = { [$0.outputGradient()] } }
+            if tape.gatingNormalizations.contains(index) { rule = { [$0.outputGradient()] } }
             let inputs = node.inputs.map { $0.isEmpty ? nil : tape.values[$0] }
             let outputs = node.outputs.map { tape.values[$0] ?? DenseTensor(shape: [0], floats: []) }
             let call = GradientCall(forward: OpCall(node: node, inputs: inputs, context: context, activation: nil), outputs: outputs,
