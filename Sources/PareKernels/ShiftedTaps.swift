@@ -81,11 +81,12 @@ enum ShiftedTaps {
     }
 
     /// How an image is laid out for the taps. With stride 1, each channel is its zero-padded
-    /// plane, Hp rows of Wp = W + max(padLeft, padRight) (`sharedColumns`). With strides (sh, sw) it is split into sh·sw phase planes of
-    /// ⌈Hp/sh⌉ × ⌈Wp/sw⌉ — padded pixel (py, px) goes to phase (py mod sh, px mod sw) at
-    /// (py / sh, px / sw) — so that tap (ky, kx) of output pixel (oy, ox) reads phase
-    /// (ky mod sh, kx mod sw) at (oy + ky / sh, ox + kx / sw): a stride-1 read again, and the
-    /// same kernel serves strided convolutions (ResNets' downsampling 3×3s).
+    /// plane, Hp rows of Wp = W + max(padLeft, padRight) (`sharedColumns`). With strides
+    /// (sh, sw) it is split into sh·sw phase planes of ⌈Hp/sh⌉ × ⌈Wp/sw⌉ — padded pixel (py, px)
+    /// goes to phase (py mod sh, px mod sw) at (py / sh, px / sw) — so that tap (ky, kx) of output
+    /// pixel (oy, ox) reads phase (ky mod sh, kx mod sw) at (oy + ky / sh, ox + kx / sw): a
+    /// stride-1 read again, and the same kernel serves strided convolutions (ResNets'
+    /// downsampling 3×3s).
     struct Layout {
         /// Floats per output row in the product (and per row of a phase plane).
         let rowWidth: Int

@@ -40,7 +40,7 @@ public final class TrainingSession {
     /// (see `rectifierHosts`).
     private let rectifiers: [Int: Int]
     /// Whether training-mode forward passes fuse those pairs (off only to compare: the results are
-    /// the same bit for bit, as `TrainingSessionTests` checks).
+    /// the same bit for bit, as `FusedRectifierTests` checks).
     public var fusesRectifiers = true
 
     /// What a forward pass keeps for the backward pass.
@@ -54,7 +54,7 @@ public final class TrainingSession {
         let fusedRectifiers: Set<Int>
         /// Those of them after a BatchNormalization: their gradient passes straight to the BN,
         /// which applies the ReLU's backward pass itself.
-        let gatingNormalizations: Set<Int>
+        let gatedByNormalization: Set<Int>
 
         /// The value named `name` as the forward pass computed it (nil when there is none).
         public func value(_ name: String) -> DenseTensor? { values[name] }
@@ -220,7 +220,7 @@ public final class TrainingSession {
             throw PareError(.invalid, file: modelPath, place: "graph output '\(outputName)'", "no value was produced")
         }
         return Tape(values: values, saved: saved, output: output, training: training, fusedRectifiers: fused,
-                    gatingNormalizations: gating)
+                    gatedByNormalization: gating)
     }
 
     /// running ← momentum·running + (1 − momentum)·batch statistic, with the unbiased variance
@@ -266,7 +266,7 @@ public final class TrainingSession {
             guard outputGradients.contains(where: { $0 != nil }) else { continue }
             let needs = node.inputs.enumerated().map { requiresGradient.contains($0.element) && GradientRules.isDifferentiable(op: node.op, input: $0.offset) }
             guard needs.contains(true), var rule = GradientRules.table[node.op] else { continue }
-            if tape.gatingNormalizations.contains(index) { rule = { [$0.outputGradient()] } }
+            if tape.gatedByNormalization.contains(index) { rule = { [$0.outputGradient()] } }
             let inputs = node.inputs.map { $0.isEmpty ? nil : tape.values[$0] }
             let outputs = node.outputs.map { tape.values[$0] ?? DenseTensor(shape: [0], floats: []) }
             let call = GradientCall(forward: OpCall(node: node, inputs: inputs, context: context, activation: nil), outputs: outputs,
