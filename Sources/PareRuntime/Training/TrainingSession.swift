@@ -49,11 +49,8 @@ public final class TrainingSession {
         var saved: [Int: [DenseTensor]]
         public let output: DenseTensor
         let training: Bool
-        /// Relu nodes whose forward work the node before them did: the ReLU's input and output
-        /// are one tensor under both names.
-        let fusedRectifiers: Set<Int>
-        /// Those of them after a BatchNormalization: their gradient passes straight to the BN,
-        /// which applies the ReLU's backward pass itself.
+        /// Relu nodes fused into the BatchNormalization before them (see `rectifiers`): their
+        /// gradient passes straight to the BN, which applies the ReLU's backward pass itself.
         let gatedByNormalization: Set<Int>
 
         /// The value named `name` as the forward pass computed it (nil when there is none).
@@ -205,7 +202,7 @@ public final class TrainingSession {
                     saved[index] = [mask]
                     results = [y]
                 } else {
-                    let relu = training && fusesRectifiers && node.op != "BatchNormalization" ? rectifiers[index] : nil
+                    let relu = training && fusesRectifiers ? rectifiers[index] : nil
                     results = try InferenceSession.execute(node, label: label, run: OperatorTable.table[node.op]!, inputs: inputs,
                                                           activation: relu == nil ? nil : .relu, context: context, path: modelPath)
                     // Integer tensors take no fused activation: their ReLU runs on its own.
@@ -219,8 +216,7 @@ public final class TrainingSession {
         guard let output = values[outputName] else {
             throw PareError(.invalid, file: modelPath, place: "graph output '\(outputName)'", "no value was produced")
         }
-        return Tape(values: values, saved: saved, output: output, training: training, fusedRectifiers: fused,
-                    gatedByNormalization: gating)
+        return Tape(values: values, saved: saved, output: output, training: training, gatedByNormalization: gating)
     }
 
     /// running ← momentum·running + (1 − momentum)·batch statistic, with the unbiased variance
