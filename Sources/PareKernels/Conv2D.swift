@@ -154,9 +154,11 @@ public enum Conv2D {
         if perBlock > 1 {
             let blocksPerGroup = (s.batch + perBlock - 1) / perBlock, blocks = blocksPerGroup * s.groups
             let k = s.channelsPerGroup * s.kernelH * s.kernelW, m = s.outChannels / s.groups
+            // Blocks go to whichever thread is free (see `WorkQueue`); each writes only its own output.
+            let queue = WorkQueue(count: blocks)
             let work: @Sendable (Int) -> Void = { worker in
                 let slot = columns + worker * (k + m) * perBlock * outPlane
-                for block in WorkerPool.evenShare(worker, of: blocks, parts: threads) {
+                while let block = queue.take() {
                     let g = block / blocksPerGroup, first = (block % blocksPerGroup) * perBlock
                     imageBlock(s, x, w, bias, y, clamp, residual, images: first..<min(s.batch, first + perBlock), g: g, slot: slot)
                 }
@@ -178,9 +180,10 @@ public enum Conv2D {
             splitPixels(s, x, w, bias, y, clamp, residual, tile: tile, columns: columns, pool: pool)
             return
         }
+        let queue = WorkQueue(count: jobs)
         let work: @Sendable (Int) -> Void = { worker in
             let slot = columns + worker * k * tile
-            for job in WorkerPool.evenShare(worker, of: jobs, parts: threads) {
+            while let job = queue.take() {
                 let t = job % tilesPerPlane, ng = job / tilesPerPlane
                 let first = t * tile
                 tileProduct(s, x, w, bias, y, clamp, residual, n: ng / s.groups, g: ng % s.groups,

@@ -233,23 +233,29 @@ enum ShiftedTaps {
             }
             return
         }
+        // Images go to whichever thread is free (each image's output is its own, so who computes
+        // it changes nothing); a thread that finds none left never touches its buffer.
+        let images = WorkQueue(count: s.batch)
         let work: @Sendable (Int) -> Void = { worker in
+            var next = images.take()
+            guard next != nil else { return }
             let padded = scratch + taps * m * c + worker * perWorker
             let product = padded + c * plane + slack(s)
             // Borders (and the slack) stay zero; each image overwrites only the interior.
             padded.update(repeating: 0, count: c * plane + slack(s))
-            for n in WorkerPool.evenShare(worker, of: s.batch, parts: threads) {
+            while let n = next {
                 copyInterior(s, image: x + n * c * s.height * s.width, into: padded)
                 if direct {
                     var into = epilogue.kernelOutput(image: n, firstChannel: 0)
                     kernelForward(m, c, taps, offsets, weights, padded, plane, columns, &into)
-                    continue
+                } else {
+                    for t in 0..<taps {
+                        Gemm.sgemm(m: m, n: columns, k: c, a: weights + t * m * c, lda: c, b: padded + Int(offsets[t]),
+                                   ldb: plane, beta: t == 0 ? 0 : 1, c: product, ldc: columns)
+                    }
+                    epilogue.write(image: n, channels: 0..<m, from: product)
                 }
-                for t in 0..<taps {
-                    Gemm.sgemm(m: m, n: columns, k: c, a: weights + t * m * c, lda: c, b: padded + Int(offsets[t]), ldb: plane,
-                               beta: t == 0 ? 0 : 1, c: product, ldc: columns)
-                }
-                epilogue.write(image: n, channels: 0..<m, from: product)
+                next = images.take()
             }
         }
         if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }

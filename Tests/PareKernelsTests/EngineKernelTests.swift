@@ -226,6 +226,21 @@ import Testing
 
     /// Even shares tile 0..<total in order, also when there are more workers than a ⌈total/parts⌉
     /// split fills (5 units on 4 workers, 1 on 3), leaving the extra workers empty ranges.
+    @Test func workQueueHandsOutEveryItemOnce() {
+        let pool = WorkerPool(threads: 2)
+        for count in [0, 1, 2, 9, 128, 5000] {
+            let queue = WorkQueue(count: count)
+            let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
+            hits.initialize(repeating: 0, count: max(count, 1))
+            nonisolated(unsafe) let h = hits
+            // Both threads take until none are left, as the kernels do.
+            pool.parallelFor(2) { _ in while let i = queue.take() { h[i] += 1 } }
+            #expect((0..<count).allSatisfy { hits[$0] == 1 }, "count \(count)")
+            #expect(queue.take() == nil)
+            hits.deallocate()
+        }
+    }
+
     @Test func evenSharesTileTheRange() {
         for (total, parts) in [(5, 4), (1, 3), (0, 2), (12, 3), (7, 1), (2, 7)] {
             let shares = (0..<parts).map { WorkerPool.evenShare($0, of: total, parts: parts) }
