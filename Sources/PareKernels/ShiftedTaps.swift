@@ -153,7 +153,8 @@ enum ShiftedTaps {
     }
 
     static func scratchCount(_ s: Conv2DShape, threads: Int) -> Int {
-        s.kernelH * s.kernelW * s.outChannels * s.inChannels + threads * layout(s).perWorker
+        let taps = s.kernelH * s.kernelW * s.outChannels * s.inChannels + threads * layout(s).perWorker
+        return WinogradTaps.applies(s, threads: threads) ? max(taps, WinogradTaps.scratchCount(s, threads: threads)) : taps
     }
 
     /// Moves one image's products (rows `wp` apart: `Layout.rowWidth`) into the N×M×OH×OW output
@@ -195,6 +196,11 @@ enum ShiftedTaps {
                         bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, clamp: Clamp,
                         residual: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?,
                         direct: Bool? = nil, packed: UnsafePointer<Float>? = nil) {
+        if direct != false && WinogradTaps.applies(s, threads: pool?.threadCount ?? 1) {
+            WinogradTaps.forward(s, input: x, weight: w, bias: bias, output: y, clamp: clamp, residual: residual, scratch: scratch,
+                                 pool: pool)
+            return
+        }
         let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
         let l = layout(s), wp = l.rowWidth, plane = l.plane, perWorker = l.perWorker
         let oh = s.outHeight, columns = oh * wp

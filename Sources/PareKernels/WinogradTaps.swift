@@ -1,0 +1,65 @@
+import CPareKernels
+import Foundation
+
+/// 3×3, stride-1, padding-1 convolutions of up to 64 channels by CPareKernels' fused
+/// F(2×2, 3×3) Winograd kernel, one image per thread at a time, on CPUs with AVX2 + FMA and no
+/// AVX-512: the 3×3 convs of CIFAR-style ResNets in training, forward and (as the adjoint
+/// convolution) input gradient, which are half of a training step.
+///
+/// Why there: the shifted-tap kernel already runs these shapes near the FMA peak of such a CPU,
+/// so fewer multiplications (16 instead of 36 per 2×2 outputs and channel pair) are the only way
+/// to go faster. On AVX-512 CPUs the tap kernel has twice the lanes and has not been measured
+/// against this one, so it keeps them (`PARE_WINOGRAD_TAPS=1` forces this kernel there, `=0`
+/// turns it off everywhere, to compare). F(2×2, 3×3)'s constants are ½ and ±1: its results
+/// differ from the direct sum by rounding only (tests check 1e-5 relative).
+enum WinogradTaps {
+    static let setting = ProcessInfo.processInfo.environment["PARE_WINOGRAD_TAPS"]
+
+    static var available: Bool {
+        guard setting != "0", let kernel = ShiftedTaps.kernel else { return false }
+        return kernel == .avx2 || setting == "1"
+    }
+
+    /// Whether `ShiftedTaps.forward` hands this shape here: a 3×3 "same" convolution (stride 1,
+    /// padding 1 on every side) of one group, at most 64 channels in and out (the weight transform
+    /// is redone on every call, and beyond that the unfused Winograd or the taps take over), and
+    /// at least an image per thread.
+    static func applies(_ s: Conv2DShape, threads: Int) -> Bool {
+        available && s.kernelH == 3 && s.kernelW == 3 && s.strideH == 1 && s.strideW == 1 && s.dilationH == 1 && s.dilationW == 1
+            && s.groups == 1 && s.padTop == 1 && s.padLeft == 1 && s.padBottom == 1 && s.padRight == 1
+            && s.inChannels <= 64 && s.outChannels <= 64 && s.batch >= threads
+    }
+
+    static func perWorker(_ s: Conv2DShape) -> Int {
+        pare_winograd2_scratch_count(Int32(s.outChannels), Int32(s.inChannels), Int32(s.height), Int32(s.width))
+    }
+
+    static func scratchCount(_ s: Conv2DShape, threads: Int) -> Int {
+        pare_winograd2_packed_count(Int32(s.outChannels), Int32(s.inChannels)) + threads * perWorker(s)
+    }
+
+    static func forward(_ s: Conv2DShape, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, clamp: Clamp,
+                        residual: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
+        let m = Int32(s.outChannels), c = Int32(s.inChannels), h = Int32(s.height), width = Int32(s.width)
+        pare_winograd2_pack(m, c, w, scratch)
+        let packed = pare_winograd2_packed_count(m, c), perWorker = perWorker(s)
+        let inPlane = s.height * s.width, outPlane = s.outHeight * s.outWidth
+        nonisolated(unsafe) let x = x, y = y, bias = bias, residual = residual, scratch = scratch
+        // Images go to whichever thread is free; each image's output is its own.
+        let images = WorkQueue(count: s.batch)
+        let work: @Sendable (Int) -> Void = { worker in
+            let own = scratch + packed + worker * perWorker
+            var fresh: Int32 = 1
+            while let n = images.take() {
+                let offset = n * s.outChannels * outPlane
+                var out = pare_taps_output(y: y + offset, out_plane: outPlane, row_width: width, out_width: width, bias: bias,
+                                           residual: residual.map { $0 + offset }, lo: clamp.lo, hi: clamp.hi)
+                pare_winograd2_forward_avx2(m, c, h, width, scratch, x + n * s.inChannels * inPlane, own, fresh, &out)
+                fresh = 0
+            }
+        }
+        let threads = pool?.threadCount ?? 1
+        if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }
+    }
+}
