@@ -99,8 +99,9 @@ public enum Conv2D {
     /// Which of CPareKernels' register-blocked conv kernels run on this CPU (for reports).
     public static var kernelDescription: String {
         switch ShiftedTaps.kernel {
-        case .avx512?: PointwiseConv.enabled ? "AVX-512 (taps, pointwise)" : "AVX-512 (taps)"
-        case .avx2?: "AVX2 + FMA (taps)"
+        case .avx512?: (PointwiseConv.enabled ? "AVX-512 (taps, pointwise" : "AVX-512 (taps")
+            + (WinogradTaps.available ? ", fused Winograd)" : ")")
+        case .avx2?: WinogradTaps.available ? "AVX2 + FMA (taps, fused Winograd)" : "AVX2 + FMA (taps)"
         case nil: "none (OpenBLAS GEMMs)"
         }
     }

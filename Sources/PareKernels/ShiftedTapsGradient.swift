@@ -18,7 +18,8 @@ extension ShiftedTaps {
     /// Floats `weightGradient` needs: per block, a chunk of padded images, their dY on the padded
     /// width, and the block's dW by tap.
     static func gradientScratchCount(_ s: Conv2DShape, threads: Int) -> Int {
-        blocks(s, threads: threads).count * gradientBlockCount(s)
+        let taps = blocks(s, threads: threads).count * gradientBlockCount(s)
+        return WinogradTaps.appliesToWeightGradient(s) ? max(taps, WinogradTaps.gradientScratchCount(s, threads: threads)) : taps
     }
 
     /// A padded image and its `slack`.
@@ -55,6 +56,10 @@ extension ShiftedTaps {
     static func weightGradient(_ s: Conv2DShape, input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
                                weightGradient dw: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?,
                                direct: Bool? = nil) {
+        if direct != false && WinogradTaps.appliesToWeightGradient(s) {
+            WinogradTaps.weightGradient(s, input: x, outputGradient: dy, weightGradient: dw, scratch: scratch, pool: pool)
+            return
+        }
         let taps = s.kernelH * s.kernelW, m = s.outChannels, c = s.inChannels
         let l = layout(s), wp = l.rowWidth, plane = l.plane
         let oh = s.outHeight, ow = s.outWidth, columns = oh * wp

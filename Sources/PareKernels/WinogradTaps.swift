@@ -3,8 +3,8 @@ import Foundation
 
 /// 3×3, stride-1, padding-1 convolutions of up to 64 channels by CPareKernels' fused
 /// F(2×2, 3×3) Winograd kernel, one image per thread at a time, on CPUs with AVX2 + FMA and no
-/// AVX-512: the 3×3 convs of CIFAR-style ResNets in training, forward and (as the adjoint
-/// convolution) input gradient, which are half of a training step.
+/// AVX-512: the 3×3 convs of CIFAR-style ResNets in training, forward, input gradient (as the
+/// adjoint convolution) and weight gradient (below), which are most of a training step.
 ///
 /// Why there: the shifted-tap kernel already runs these shapes near the FMA peak of such a CPU,
 /// so fewer multiplications (16 instead of 36 per 2×2 outputs and channel pair) are the only way
@@ -61,5 +61,61 @@ enum WinogradTaps {
         }
         let threads = pool?.threadCount ?? 1
         if let pool, threads > 1 { pool.parallelFor(threads, work) } else { work(0) }
+    }
+}
+
+/// The weight gradient of the same convolutions by CPareKernels' F(2×2, 3×3) Winograd kernel:
+/// 16 multiplications per 2×2 outputs and channel pair instead of the tap kernel's 36.
+///
+/// As in the tap path, the images are split into one fixed block per worker, each summing
+/// privately, and the blocks are added in block order: the result depends on the thread count
+/// but never on scheduling (a resumed run repeats an uninterrupted one bit for bit).
+extension WinogradTaps {
+    /// Whether `ShiftedTaps.weightGradient` hands this shape here (any batch).
+    static func appliesToWeightGradient(_ s: Conv2DShape) -> Bool {
+        applies(s, threads: 1)
+    }
+
+    /// Images transformed together: enough tiles (about 256) per dot product that reducing its
+    /// register sums costs little, and no more, so a chunk's transforms stay near the cache.
+    static func gradientChunk(_ s: Conv2DShape) -> Int {
+        let tiles = ((s.height + 1) / 2) * ((s.width + 1) / 2)
+        return min(8, max(1, 256 / ((tiles + 7) / 8 * 8)))
+    }
+
+    private static func blocks(_ s: Conv2DShape, threads: Int) -> (count: Int, perBlock: Int) {
+        let workers = max(1, min(threads, s.batch))
+        let perBlock = (s.batch + workers - 1) / workers
+        return ((s.batch + perBlock - 1) / perBlock, perBlock)
+    }
+
+    /// Per block: the kernel's scratch and (for all but the first) a private dW.
+    private static func gradientBlockCount(_ s: Conv2DShape) -> Int {
+        pare_winograd2_gradient_scratch_count(Int32(s.outChannels), Int32(s.inChannels), Int32(s.height), Int32(s.width),
+                                              Int32(gradientChunk(s))) + s.outChannels * s.inChannels * 9
+    }
+
+    static func gradientScratchCount(_ s: Conv2DShape, threads: Int) -> Int {
+        blocks(s, threads: threads).count * gradientBlockCount(s)
+    }
+
+    static func weightGradient(_ s: Conv2DShape, input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+                               weightGradient dw: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
+        let m = s.outChannels, c = s.inChannels, plane = s.height * s.width, weights = m * c * 9
+        let (count, perBlock) = blocks(s, threads: pool?.threadCount ?? 1)
+        let blockFloats = gradientBlockCount(s), chunk = Int32(gradientChunk(s))
+        nonisolated(unsafe) let x = x, dy = dy, dw = dw, scratch = scratch
+        let work: @Sendable (Int) -> Void = { block in
+            let own = scratch + block * blockFloats
+            let images = block * perBlock..<min(s.batch, (block + 1) * perBlock)
+            pare_winograd2_weight_gradient_avx2(Int32(m), Int32(c), Int32(s.height), Int32(s.width), Int32(images.count),
+                                                x + images.lowerBound * c * plane, dy + images.lowerBound * m * plane, chunk, own,
+                                                block == 0 ? dw : own + blockFloats - weights)
+        }
+        if let pool, count > 1 { pool.parallelFor(count, work) } else { work(0) }
+        for block in 1..<count {
+            let partial = scratch + (block + 1) * blockFloats - weights
+            for i in 0..<weights { dw[i] += partial[i] }
+        }
     }
 }

@@ -23,4 +23,14 @@ size_t pare_winograd2_scratch_count(int m, int c, int h, int w);
 /// of this shape (its borders are cleared first; later images overwrite only the interior).
 void pare_winograd2_forward_avx2(int m, int c, int h, int w, const float *u, const float *x, float *scratch, int fresh,
                                  const pare_taps_output *out);
+
+/// Floats of scratch one thread needs for `pare_winograd2_weight_gradient_avx2` with `chunk`
+/// images transformed at a time.
+size_t pare_winograd2_gradient_scratch_count(int m, int c, int h, int w, int chunk);
+
+/// dw[m][c][3][3] = the weight gradient of a 3×3, stride-1, padding-1 convolution summed over
+/// `images` consecutive images x[n][c][h][w] and their output gradients dy[n][m][h][w]
+/// (overwritten, not added to), transforming `chunk` images at a time.
+void pare_winograd2_weight_gradient_avx2(int m, int c, int h, int w, int images, const float *x, const float *dy,
+                                         int chunk, float *scratch, float *dw);
 #endif
