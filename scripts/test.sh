@@ -78,7 +78,7 @@ echo "== engine: real exports (random weights, randomized BN statistics) vs onnx
 $PY tests/engine/real_graphs.py .build/release/pare .build/engine
 echo "== engine: bad input through pare run / pare bench"
 $PY tests/engine/bad_input.py .build/release/pare .build/engine-bad
-echo "== training: every step of 20 SGD steps vs a PyTorch float64 replay (ResNet-20, MobileNetV2 blocks, VGG, conv net)"
+echo "== training: every step of 20 SGD steps vs a PyTorch float64 replay (committed fixtures: ResNet-20, MobileNetV2 blocks, VGG, conv net)"
 $PY tests/train/gradient_parity.py .build/release/pare .build/train-parity
 echo "== training: real data (Fashion-MNIST, 10,000 images, 1 epoch: at least 80% on the test set; onnxruntime agrees)"
 $PY tests/train/real_data.py .build/release/pare .build/train-real

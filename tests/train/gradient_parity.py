@@ -1,9 +1,11 @@
 """Training parity with PyTorch, step for step, on four seeded networks.
 
 A CIFAR ResNet-20, a stack of MobileNetV2 inverted-residual blocks (depthwise convs, ReLU6), a
-VGG-style net (MaxPool, `x.view(x.size(0), -1)`) and a small conv + linear net are built in
+VGG-style net (MaxPool, `x.view(x.size(0), -1)`) and a small conv + linear net were built in
 PyTorch from fixed seeds, exported to ONNX (BatchNormalization nodes kept, no constant folding)
-with a seeded uint8 image set (npz x, y). `pare train` then runs 20 steps of SGD (lr 0.01,
+with seeded uint8 image sets (npz x, y) and committed in fixtures/parity/ (3 MB) by this
+script's `--regenerate`, so a change of PyTorch's RNG or exporter cannot silently change what
+is tested. `pare train` then runs 20 steps of SGD (lr 0.01,
 momentum 0.9, Nesterov, weight decay 5e-4, batch 32, no shuffling or augmentation, constant
 schedule) with `--trace`, which records every step's loss, gradients and the inputs of its
 ReLU/Clip/MaxPool nodes.
@@ -28,11 +30,12 @@ luck. So the reference is PyTorch in float64 (exact for our purposes) on the sam
      1e-4 of the step's largest gradient), and after 20 steps every weight and BN running
      statistic of `pare train -o` within 1e-3 relative.
 
-For context the script also prints how far plain PyTorch float32 (nn.Module, torch.optim.SGD)
-lands from the float64 replay. The models, data and traces (several hundred MB for the ResNet)
-are generated into WORK from fixed seeds on every run rather than committed.
+For context the script also prints how far plain PyTorch float32 (nn.Module, torch.optim.SGD,
+holding the fixture's weights) lands from the float64 replay. Pare's traces (several hundred MB
+for the ResNet) and trained models go into WORK.
 
     .venv/bin/python tests/train/gradient_parity.py PARE WORK
+    .venv/bin/python tests/train/gradient_parity.py --regenerate    # rewrite fixtures/parity/
 
 For diagnosis: PARITY_ONLY=resnet20,vgg_small picks networks, PARITY_STEPS and PARITY_LR change
 the run, PARITY_DEBUG=1 prints every step and every tensor. (At lr 0.05 on this random-label
@@ -170,7 +173,17 @@ def export_trainable(model, shape, path):
                           do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
 
 
-def make(name, cls, shape, work):
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "parity")
+
+
+def data_name(shape):
+    """One image set per input shape (the three 32×32 nets share ResNet-20's)."""
+    return "images_%dx%dx%d.npz" % shape
+
+
+def make(name, cls, shape, out):
+    """The fixtures of one net: its seeded weights exported to ONNX, and (once per shape) seeded
+    uint8 images with labels."""
     torch.manual_seed(sum(map(ord, name)))
     model = cls()
     with torch.no_grad():
@@ -178,14 +191,35 @@ def make(name, cls, shape, work):
             if isinstance(m, nn.BatchNorm2d):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.normal_(0, 0.1)
-    path = os.path.join(work, name + ".onnx")
-    export_trainable(model, shape, path)
-    rng = np.random.default_rng(sum(map(ord, name)) + 1)
-    x = rng.integers(0, 256, size=(SAMPLES, *shape), dtype=np.uint8)
-    y = rng.integers(0, 10, size=SAMPLES).astype(np.int64)
-    data = os.path.join(work, name + ".npz")
-    np.savez(data, x=x, y=y)
-    return model, path, data, torch.from_numpy(x).double() / 255, torch.from_numpy(y)
+    export_trainable(model, shape, os.path.join(out, name + ".onnx"))
+    data = os.path.join(out, data_name(shape))
+    if not os.path.exists(data):
+        rng = np.random.default_rng(sum(map(ord, name)) + 1)
+        x = rng.integers(0, 256, size=(SAMPLES, *shape), dtype=np.uint8)
+        y = rng.integers(0, 10, size=SAMPLES).astype(np.int64)
+        np.savez(data, x=x, y=y)
+
+
+def load(name, cls, shape):
+    """The committed fixtures of one net: the ONNX model, an nn.Module holding its weights (for
+    the self-check and the float32 comparison), the npz path and its images as float64."""
+    path = os.path.join(FIXTURES, name + ".onnx")
+    data = os.path.join(FIXTURES, data_name(shape))
+    model = cls()
+    graph = onnx.load(path).graph
+    values = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
+    # The exporter keeps one copy of equal buffers (the BN running statistics, all zeros or ones)
+    # and names the others through Identity nodes.
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in values:
+            values[node.output[0]] = values[node.input[0]]
+    state = model.state_dict()
+    missing = [k for k in state if not k.endswith("num_batches_tracked") and k not in values]
+    if missing:
+        sys.exit(f"FAIL: {path} has no initializer {missing[0]} (regenerate: gradient_parity.py --regenerate)")
+    model.load_state_dict({k: values[k].reshape(v.shape) if k in values else v for k, v in state.items()})
+    arrays = np.load(data)
+    return model, path, data, torch.from_numpy(arrays["x"]).double() / 255, torch.from_numpy(arrays["y"])
 
 
 class GraphReplay:
@@ -348,13 +382,25 @@ def torch_float32_run(model, x, y):
     return {k: v.double().numpy() for k, v in m.state_dict().items() if not k.endswith("num_batches_tracked")}
 
 
+def regenerate():
+    os.makedirs(FIXTURES, exist_ok=True)
+    for old in glob.glob(os.path.join(FIXTURES, "*")):
+        os.remove(old)
+    for name, cls, shape in NETS_ALL:
+        make(name, cls, shape, FIXTURES)
+    print(f"wrote {len(NETS_ALL)} models and their images into {os.path.normpath(FIXTURES)}")
+
+
 def main():
+    if sys.argv[1:] == ["--regenerate"]:
+        regenerate()
+        return
     binary, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
     torch.set_num_threads(2)
     failures = []
     for name, cls, shape in NETS:
-        model, path, data, x, y = make(name, cls, shape, work)
+        model, path, data, x, y = load(name, cls, shape)
         names = [n for n, _ in model.named_parameters()]
         trace = os.path.join(work, name + ".trace")
         shutil.rmtree(trace, ignore_errors=True)
