@@ -42,8 +42,12 @@ def main():
         shutil.rmtree(scratch, ignore_errors=True)
         os.makedirs(scratch)
         out = os.path.join(scratch, "out.onnx")
+        # A shell without job control starts background commands with SIGINT ignored, and pare
+        # rightly keeps an ignored SIGINT (as Ctrl-C should not reach it then); so a test run
+        # from such a script (`.ci/run ... &`) gives pare SIGINT's default back first.
         p = subprocess.Popen([pare, "convert", src, "-o", out, "--external-data", "--threshold", "0",
-                              "--alignment", "16777216"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              "--alignment", "16777216"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         caught = False
         deadline = time.time() + 60
         while p.poll() is None and time.time() < deadline:
