@@ -13,10 +13,8 @@
 // the products' columns are dense, so a 7×7 map's 16 tiles make 16 GEMM columns, not 32.
 #include "pare_winograd.h"
 #include "pare_winograd_parts.h"
-#include <immintrin.h>
 #include <math.h>
 #include <string.h>
-
 
 size_t pare_winograd2_packed_count(int m, int c) { return (size_t)16 * m * c; }
 
@@ -48,7 +46,6 @@ void pare_winograd2_pack(int m, int c, const float *w, float *u) {
             }
         }
 }
-
 
 // Products of CB output channels × PB vectors of columns from p0, for one position: the taps
 // kernel's register block with one tap (8 accumulators).
@@ -151,9 +148,10 @@ W2_TARGET void pare_winograd2_forward_avx2(int m, int c, int h, int w, const flo
     float *padded = scratch, *v = padded + l.padded, *products = v + l.transform;
     // Zero once: the borders stay zero, the transform's and products' unused columns finite.
     if (fresh) memset(scratch, 0, pare_winograd2_scratch_count(m, c, h, w) * sizeof(float));
+    // One plane serves every channel: each is transformed right after it is copied in.
     for (int ch = 0; ch < c; ch++) {
-        copy_split(&l, h, w, x + (size_t)ch * h * w, padded + (size_t)ch * l.prows * 2 * l.half);
-        input_transform(&l, padded + (size_t)ch * l.prows * 2 * l.half, v + (size_t)ch * l.stride, (size_t)c * l.stride);
+        copy_split(&l, h, w, x + (size_t)ch * h * w, padded);
+        input_transform(&l, padded, v + (size_t)ch * l.stride, (size_t)c * l.stride);
     }
     int columns = round8(l.tiles);
     for (int xi = 0; xi < 16; xi++)

@@ -19,7 +19,7 @@ typedef struct {
     w2_layout l;
     int span;               // columns per image in a row of V or P
     size_t row;             // floats per row: a chunk of images and the last tile row's spill
-    size_t plane, v, p;     // floats of the padded plane, of V (16 × C rows), of P (16 × M rows)
+    size_t v, p;            // floats of V (16 × C rows) and of P (16 × M rows)
 } w2g_layout;
 
 static w2g_layout w2g_layout_of(int m, int c, int h, int w, int chunk) {
@@ -27,7 +27,6 @@ static w2g_layout w2g_layout_of(int m, int c, int h, int w, int chunk) {
     g.l = w2_layout_of(m, c, h, w);
     g.span = round8(g.l.tiles);
     g.row = (size_t)chunk * g.span + 8;
-    g.plane = (size_t)g.l.prows * 2 * g.l.half;
     g.v = (size_t)16 * c * g.row;
     g.p = (size_t)16 * m * g.row;
     return g;
@@ -35,7 +34,7 @@ static w2g_layout w2g_layout_of(int m, int c, int h, int w, int chunk) {
 
 size_t pare_winograd2_gradient_scratch_count(int m, int c, int h, int w, int chunk) {
     w2g_layout g = w2g_layout_of(m, c, h, w, chunk);
-    return g.plane + g.v + g.p + (size_t)16 * m * c;
+    return g.l.padded + g.v + g.p + (size_t)16 * m * c;
 }
 
 // P = A·dY_t·Aᵀ of one output channel's gradient, copied into the split plane like an input
@@ -151,7 +150,7 @@ static void finish(int m, int c, const float *acc, float *dw) {
 W2_TARGET void pare_winograd2_weight_gradient_avx2(int m, int c, int h, int w, int images, const float *x, const float *dy,
                                                    int chunk, float *scratch, float *dw) {
     w2g_layout g = w2g_layout_of(m, c, h, w, chunk);
-    float *plane = scratch, *v = plane + g.plane, *p = v + g.v, *acc = p + g.p;
+    float *plane = scratch, *v = plane + g.l.padded, *p = v + g.v, *acc = p + g.p;
     // Borders, the columns past each image's tiles and the sums start at zero.
     memset(scratch, 0, pare_winograd2_gradient_scratch_count(m, c, h, w, chunk) * sizeof(float));
     size_t image = (size_t)h * w;

@@ -19,7 +19,7 @@ typedef struct {
     int th, tw, tiles;        // tile rows, tiles per row, tiles
     int stride;               // floats per row of the transform and of the products (≥ tiles + 7)
     int prows, half;          // the padded image's rows, and floats per row of each column parity
-    size_t padded, transform; // floats of the padded image and of the transform (products follow)
+    size_t padded, transform; // floats of one padded channel plane and of the transform (products follow)
 } w2_layout;
 
 static inline w2_layout w2_layout_of(int m, int c, int h, int w) {
@@ -32,7 +32,7 @@ static inline w2_layout w2_layout_of(int m, int c, int h, int w) {
     // A block of eight tiles at tx0 reads padded columns 2·tx0 … 2·tx0 + 17: values tx0 …
     // tx0 + 8 of each parity.
     l.half = round8(l.tw) + 1;
-    l.padded = (size_t)c * l.prows * 2 * l.half;
+    l.padded = (size_t)l.prows * 2 * l.half;
     l.transform = (size_t)16 * c * l.stride;
     (void)m;
     return l;

@@ -38,7 +38,9 @@ extension ShiftedTaps {
         return kernel == .avx2 ? (columns + 7) / 8 * 8 : columns
     }
 
-    private static func blocks(_ s: Conv2DShape, threads: Int) -> (count: Int, perBlock: Int) {
+    /// The fixed blocks of images a weight gradient splits the batch into, one per worker (also
+    /// `WinogradTaps.weightGradient`'s): their count and images per block.
+    static func blocks(_ s: Conv2DShape, threads: Int) -> (count: Int, perBlock: Int) {
         let workers = max(1, min(threads, s.batch))
         let perBlock = (s.batch + workers - 1) / workers
         return ((s.batch + perBlock - 1) / perBlock, perBlock)

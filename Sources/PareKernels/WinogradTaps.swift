@@ -83,12 +83,6 @@ extension WinogradTaps {
         return min(8, max(1, 256 / ((tiles + 7) / 8 * 8)))
     }
 
-    private static func blocks(_ s: Conv2DShape, threads: Int) -> (count: Int, perBlock: Int) {
-        let workers = max(1, min(threads, s.batch))
-        let perBlock = (s.batch + workers - 1) / workers
-        return ((s.batch + perBlock - 1) / perBlock, perBlock)
-    }
-
     /// Per block: the kernel's scratch and (for all but the first) a private dW.
     private static func gradientBlockCount(_ s: Conv2DShape) -> Int {
         pare_winograd2_gradient_scratch_count(Int32(s.outChannels), Int32(s.inChannels), Int32(s.height), Int32(s.width),
@@ -96,13 +90,13 @@ extension WinogradTaps {
     }
 
     static func gradientScratchCount(_ s: Conv2DShape, threads: Int) -> Int {
-        blocks(s, threads: threads).count * gradientBlockCount(s)
+        ShiftedTaps.blocks(s, threads: threads).count * gradientBlockCount(s)
     }
 
     static func weightGradient(_ s: Conv2DShape, input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
                                weightGradient dw: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, pool: WorkerPool?) {
         let m = s.outChannels, c = s.inChannels, plane = s.height * s.width, weights = m * c * 9
-        let (count, perBlock) = blocks(s, threads: pool?.threadCount ?? 1)
+        let (count, perBlock) = ShiftedTaps.blocks(s, threads: pool?.threadCount ?? 1)
         let blockFloats = gradientBlockCount(s), chunk = Int32(gradientChunk(s))
         nonisolated(unsafe) let x = x, dy = dy, dw = dw, scratch = scratch
         let work: @Sendable (Int) -> Void = { block in

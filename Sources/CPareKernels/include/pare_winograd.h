@@ -14,7 +14,7 @@ size_t pare_winograd2_packed_count(int m, int c);
 void pare_winograd2_pack(int m, int c, const float *w, float *u);
 
 /// Floats of scratch one thread needs for `pare_winograd2_forward_avx2` on C → M channels of
-/// H × W images: the zero-padded image, its transform and the products.
+/// H × W images: one zero-padded channel plane, the image's transform and the products.
 size_t pare_winograd2_scratch_count(int m, int c, int h, int w);
 
 /// One image x[c][h][w] convolved with the 3×3 weights packed in `u` (stride 1, padding 1 on
